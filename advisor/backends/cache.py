@@ -1,0 +1,120 @@
+"""Response cache at the backend boundary, keyed by a content hash of everything that matters.
+
+A hit returns the originally measured tokens and latency, so a re-run ranks strategies by what
+they really cost per query, not by how fast the cache is. Sampled generations are never cached.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback
+from advisor.hashing import content_hash
+from advisor.results import Usage
+
+
+class ResponseCache:
+    """A small SQLite key-value table, safe to share between backend views in one process."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._db.commit()
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, value: dict) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO responses (key, value) VALUES (?, ?)",
+                             (key, json.dumps(value)))
+            self._db.commit()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+
+class CachingBackend(Backend):
+    """Wraps a backend; answers greedy requests it has seen from the cache."""
+
+    def __init__(self, inner: Backend, cache: ResponseCache):
+        super().__init__(inner.model_id, batch_size=inner.batch_size)
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+        self.supports_weights = inner.supports_weights
+        self.supports_loglikelihood = inner.supports_loglikelihood
+        self.adapter_path = inner.adapter_path
+        self.hits = 0
+
+    def _key(self, kind: str, payload: dict) -> str:
+        return content_hash({"kind": kind, "identity": self.inner.identity(), **payload})
+
+    def generate(self, requests: list[GenerationRequest],
+                 progress: ProgressCallback | None = None) -> list[Completion]:
+        results: list[Completion | None] = [None] * len(requests)
+        misses: list[int] = []
+        for index, request in enumerate(requests):
+            hit = self.cache.get(self._key("generate", request.model_dump())) if request.temperature == 0 else None
+            if hit is not None:
+                results[index] = Completion(**{**hit, "cached": True})
+                self.hits += 1
+            else:
+                misses.append(index)
+        if progress and len(requests) - len(misses):
+            progress(len(requests) - len(misses))
+        fresh = self.inner.generate([requests[i] for i in misses], progress) if misses else []
+        for index, completion in zip(misses, fresh):
+            results[index] = completion
+            if requests[index].temperature == 0 and completion.error is None:
+                self.cache.put(self._key("generate", requests[index].model_dump()),
+                               completion.model_dump(exclude={"cached"}))
+        done = [r for r in results if r is not None]
+        for completion in done:
+            self.usage = self.usage + Usage(input_tokens=completion.input_tokens,
+                                            output_tokens=completion.output_tokens, calls=1)
+        return done
+
+    def _generate_batch(self, requests: list[GenerationRequest]) -> list[Completion]:
+        return self.generate(requests)
+
+    def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
+        key = self._key("loglikelihood", {"messages": messages, "choices": choices})
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit["scores"]
+        scores = self.inner.loglikelihood(messages, choices)
+        self.cache.put(key, {"scores": scores})
+        return scores
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def count_message_tokens(self, messages: list[Message]) -> int:
+        return self.inner.count_message_tokens(messages)
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    def with_adapter(self, adapter_path: str | None) -> CachingBackend:
+        return CachingBackend(self.inner.with_adapter(adapter_path), self.cache)
+
+    def identity(self) -> dict:
+        return self.inner.identity()
+
+    def unwrap(self) -> Backend:
+        return self.inner.unwrap()
+
+    def close(self) -> None:
+        self.inner.close()

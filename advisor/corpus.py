@@ -1,0 +1,122 @@
+"""A team's documents, loaded from a folder through LangChain's loaders and fingerprinted.
+
+The fingerprint keys every cached artifact built from the corpus, so an edited document
+invalidates exactly what depends on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.errors import InputError
+from advisor.hashing import content_hash
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst"}
+HTML_SUFFIXES = {".html", ".htm"}
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str
+    source: str
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class SkippedFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    reason: str
+
+
+class Corpus(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    documents: list[Document]
+    skipped: list[SkippedFile] = Field(default_factory=list)
+
+    def fingerprint(self) -> str:
+        return content_hash([[d.id, d.text] for d in sorted(self.documents, key=lambda d: d.id)])
+
+    def by_id(self) -> dict[str, Document]:
+        return {d.id: d for d in self.documents}
+
+    def total_chars(self) -> int:
+        return sum(len(d.text) for d in self.documents)
+
+
+def _load_one(path: Path) -> str:
+    """Text of one file through the LangChain loader for its type; raises on unreadable input."""
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        from langchain_community.document_loaders import TextLoader
+
+        pages = TextLoader(str(path), encoding="utf-8").load()
+    elif suffix in HTML_SUFFIXES:
+        from langchain_community.document_loaders import BSHTMLLoader
+
+        pages = BSHTMLLoader(str(path), open_encoding="utf-8").load()
+    else:
+        from langchain_community.document_loaders import PyPDFLoader
+
+        pages = PyPDFLoader(str(path)).load()
+    text = "\n\n".join(page.page_content for page in pages)
+    if "\x00" in text:
+        raise ValueError("binary content")
+    return text
+
+
+def _describe(error: Exception) -> str:
+    cause = error.__cause__ or error
+    if isinstance(cause, UnicodeDecodeError):
+        return "not valid UTF-8 text"
+    message = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return message[:160]
+
+
+def load_corpus(folder: str | Path, name: str | None = None) -> Corpus:
+    """Load every supported file under `folder`, skipping (and warning about) unreadable ones.
+
+    A folder with a `docs/` subfolder is a packaged corpus (documents beside a README and
+    probes); only `docs/` is read, so the README never becomes evidence.
+    """
+    given = Path(folder)
+    if not given.is_dir():
+        raise InputError("not a folder of documents", path=given)
+    root = given / "docs" if (given / "docs").is_dir() else given
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        rel = path.relative_to(root).as_posix()
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append(SkippedFile(path=rel, reason=f"unsupported type '{path.suffix or path.name}'"))
+            continue
+        try:
+            text = _load_one(path).strip()
+        except Exception as error:  # any loader failure means this one file is unusable
+            skipped.append(SkippedFile(path=rel, reason=_describe(error)))
+            continue
+        if not text:
+            skipped.append(SkippedFile(path=rel, reason="empty"))
+            continue
+        documents.append(Document(id=rel, text=text, source=str(path),
+                                  metadata={"format": path.suffix.lower().lstrip(".")}))
+    if skipped:
+        log.warning("skipped %d file(s) in %s: %s", len(skipped), root,
+                    "; ".join(f"{s.path} ({s.reason})" for s in skipped))
+    if not documents:
+        raise InputError("no usable document (Markdown, text, HTML or PDF) in this folder", path=root)
+    return Corpus(name=name or given.resolve().name, documents=documents, skipped=skipped)
