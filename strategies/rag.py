@@ -1,0 +1,176 @@
+"""Retrieval-augmented generation: the chunks nearest to the question go into the prompt.
+
+Facts the base model never saw reach it at query time, at the price of longer prompts. The
+index is a Chroma collection, embedded once per (corpus, chunking, embedding model): locally
+it is a persistent Chroma directory published as an artifact, so a second run reuses it;
+with `chroma_url` it is a collection on a Chroma server, named after the same key.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from advisor.chunking import chunk_corpus
+from advisor.errors import AdvisorError
+from advisor.hashing import content_hash
+from advisor.prompts import chat, question_text
+from advisor.strategy import FitContext, Strategy
+
+COLLECTION = "chunks"
+DEFAULT_RAG_SYSTEM = "Answer using only the context. Reply with the short answer."
+DEFAULT_RAG_TEMPLATE = "Context:\n{context}\n\nQuestion: {question}"
+
+
+class RagParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(4, ge=1, description="chunks put in each prompt")
+    search: Literal["similarity", "mmr"] = Field("similarity", description="nearest chunks, or maximal "
+                                                 "marginal relevance (nearest but not redundant)")
+    fetch_k: int = Field(20, ge=1, description="candidates MMR chooses the k from")
+    chunk_size: int = Field(500, ge=32, description="chunk length, in chunk_unit")
+    chunk_overlap: int = Field(50, ge=0, description="overlap between neighbouring chunks, in chunk_unit")
+    chunk_unit: Literal["chars", "tokens"] = Field("chars", description="chars, or embedding-model tokens")
+    system_prompt: str = Field(DEFAULT_RAG_SYSTEM, description="system prompt for every question")
+    template: str = Field(DEFAULT_RAG_TEMPLATE, description="user message; must contain {context} and {question}")
+    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
+    chroma_url: str | None = Field(None, description="a Chroma server (http://host:port) instead of the "
+                                   "local persistent index")
+    embed_batch: int = Field(256, ge=1, description="chunks embedded and added per batch while indexing")
+
+    @model_validator(mode="after")
+    def _check(self) -> RagParams:
+        for field in ("{context}", "{question}"):
+            if field not in self.template:
+                raise ValueError(f"template must contain {field}")
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+        return self
+
+
+def _chroma_client(url: str):
+    """An HTTP client for a running Chroma server; a server that does not answer is a clear error."""
+    import chromadb
+
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if not parsed.hostname:
+        raise AdvisorError(f"chroma_url {url!r} is not a URL like http://127.0.0.1:8000")
+    ssl = parsed.scheme == "https"
+    try:
+        client = chromadb.HttpClient(host=parsed.hostname, port=parsed.port or (443 if ssl else 8000), ssl=ssl)
+        client.heartbeat()
+    except Exception as error:  # connection refused, DNS, TLS, HTTP: all mean "no usable server"
+        raise AdvisorError(f"cannot reach the Chroma server at {url}: {str(error).splitlines()[0][:200]}") from error
+    return client
+
+
+class RagStrategy(Strategy):
+    name = "rag"
+    family = "retrieval"
+    summary = "Retrieve the corpus chunks nearest each question (Chroma, MiniLM) and answer from them."
+    Params = RagParams
+
+    def _key_parts(self, ctx: FitContext) -> dict[str, Any]:
+        from advisor.embeddings import EMBEDDING_MODEL
+
+        p = self.params
+        return {"corpus": ctx.corpus.fingerprint(),
+                "chunking": {"size": p.chunk_size, "overlap": p.chunk_overlap, "unit": p.chunk_unit},
+                "embedding": EMBEDDING_MODEL}
+
+    def fit(self, ctx: FitContext) -> RagStrategy:
+        from advisor.embeddings import EMBEDDING_MODEL
+
+        p = self.params
+        chunks = chunk_corpus(ctx.corpus, chunk_size=p.chunk_size, chunk_overlap=p.chunk_overlap, unit=p.chunk_unit)
+        key_parts = self._key_parts(ctx)
+        if p.chroma_url:
+            self.store_, reused, where = self._server_index(p.chroma_url, key_parts, chunks, ctx)
+        else:
+            self.store_, reused, where = self._local_index(key_parts, chunks, ctx)
+        self.backend_ = ctx.backend
+        self.progress_ = ctx.progress
+        self.info_ = {"chunks": len(chunks), "documents": len(ctx.corpus.documents),
+                      "index": "reused" if reused else "built", "index_location": where,
+                      "embedding_model": EMBEDDING_MODEL}
+        return self
+
+    # --- building or reusing the index ---------------------------------------------------------
+    def _add(self, store, chunks, ctx: FitContext) -> None:
+        """Embed and add in batches, so progress shows and memory stays flat on big corpora."""
+        size = self.params.embed_batch
+        with ctx.progress.bar("rag: embedding chunks", total=len(chunks), unit="chunk") as bar:
+            for start in range(0, len(chunks), size):
+                batch = chunks[start:start + size]
+                store.add_documents(batch, ids=[c.id for c in batch])
+                bar.update(len(batch))
+
+    def _local_index(self, key_parts, chunks, ctx: FitContext):
+        import chromadb
+
+        slot = ctx.artifacts.slot("chroma-index", **key_parts)
+        reused = slot.exists()
+        if not reused:
+            with slot.publish(info={"chunks": len(chunks)}) as tmp:
+                client = chromadb.PersistentClient(path=str(tmp / "chroma"))
+                try:
+                    self._add(self._store(client), chunks, ctx)
+                finally:
+                    client.close()  # flush and release the files before the directory is renamed
+        store = self._store(chromadb.PersistentClient(path=str(slot.path / "chroma")))
+        return store, reused, str(slot.path)
+
+    def _server_index(self, url, key_parts, chunks, ctx: FitContext):
+        client = _chroma_client(url)
+        name = f"advisor-{content_hash(key_parts)[:40]}"
+        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+        if name in existing:
+            collection = client.get_collection(name)
+            if (collection.metadata or {}).get("complete") and collection.count() == len(chunks):
+                return self._store(client, name), True, f"{url} collection {name}"
+            client.delete_collection(name)  # a half-built collection from an interrupted run
+        store = self._store(client, name)
+        self._add(store, chunks, ctx)
+        store._collection.modify(metadata={"complete": True})
+        return store, False, f"{url} collection {name}"
+
+    @staticmethod
+    def _store(client, name: str = COLLECTION):
+        from langchain_chroma import Chroma
+
+        from advisor.embeddings import embeddings
+
+        return Chroma(client=client, collection_name=name, embedding_function=embeddings(),
+                      collection_configuration={"hnsw": {"space": "cosine"}})
+
+    # --- answering ---------------------------------------------------------------------------
+    def retrieve(self, questions: list[str]):
+        """The k chunks for each question; questions are embedded in one batch."""
+        from advisor.embeddings import embeddings
+
+        self.check_fitted()
+        p = self.params
+        vectors = embeddings().embed_documents(questions) if questions else []
+        if p.search == "mmr":
+            return [self.store_.max_marginal_relevance_search_by_vector(v, k=p.k, fetch_k=max(p.fetch_k, p.k))
+                    for v in vectors]
+        return [self.store_.similarity_search_by_vector(v, k=p.k) for v in vectors]
+
+    def answer(self, probes):
+        self.check_fitted()
+        p = self.params
+        retrieved = self.retrieve([probe.question for probe in probes])
+        messages, sources = [], []
+        for probe, docs in zip(probes, retrieved):
+            context = "\n\n".join(d.page_content.strip() for d in docs)
+            user = p.template.format(context=context, question=question_text(probe))
+            messages.append(chat(p.system_prompt, user))
+            sources.append([f"{d.metadata['doc_id']}#{d.metadata['chunk_index']}" for d in docs])
+        return self.answer_with_messages(self.backend_, probes, messages, sources=sources,
+                                         max_new_tokens=p.max_new_tokens, progress=self.progress_)
+
+    def fit_info(self) -> dict[str, Any]:
+        return dict(getattr(self, "info_", {}))
