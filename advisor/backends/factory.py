@@ -1,0 +1,28 @@
+"""Builds the backend a user named on the command line."""
+
+from __future__ import annotations
+
+from advisor.backends.base import Backend
+from advisor.errors import AdvisorError
+
+BACKENDS = ("hf", "openai", "fake")
+
+
+def make_backend(kind: str, model: str, *, base_url: str | None = None, batch_size: int = 8,
+                 dtype: str = "auto") -> Backend:
+    if kind == "hf":
+        from advisor.backends.hf import HFBackend
+        from advisor.models import resolve_model
+
+        resolved = resolve_model(model)
+        return HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, batch_size=batch_size,
+                         weights_hash=resolved.weights_hash)
+    if kind == "openai":
+        from advisor.backends.openai_compat import OpenAIBackend
+
+        return OpenAIBackend(model, base_url=base_url, batch_size=batch_size)
+    if kind == "fake":
+        from advisor.backends.fake import FakeBackend
+
+        return FakeBackend(model, batch_size=batch_size)
+    raise AdvisorError(f"unknown backend '{kind}'; choose one of: {', '.join(BACKENDS)}")

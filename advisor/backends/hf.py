@@ -1,0 +1,175 @@
+"""Local generation with transformers: batched, left-padded, chat-templated, greedy by default.
+
+Also the only backend that exposes weights, so training strategies (LoRA, DPO) and adapters
+live here, and the only one that scores multiple-choice options by log-likelihood.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from advisor.backends.base import Backend, Completion, GenerationRequest, Message
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_dtype(dtype: str, device: str):
+    """`auto` means bf16 where the hardware does bf16 well (any CUDA GPU, a CPU with AVX512-BF16
+    or AMX), fp32 elsewhere."""
+    import torch
+
+    if dtype == "auto":
+        if device.startswith("cuda"):
+            return torch.bfloat16
+        cpu_bf16 = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "")()
+        return torch.bfloat16 if cpu_bf16 in {"AVX512", "AVX512_BF16", "AMX"} or _cpu_flags_bf16() else torch.float32
+    return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp32": torch.float32,
+            "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16}[dtype]
+
+
+def _cpu_flags_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def hash_folder(folder: str | Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class HFBackend(Backend):
+    name = "hf"
+    supports_weights = True
+    supports_loglikelihood = True
+
+    def __init__(self, model_path: str | Path, *, model_id: str | None = None, dtype: str = "auto",
+                 device: str | None = None, batch_size: int = 8, adapter_path: str | Path | None = None,
+                 weights_hash: str | None = None):
+        super().__init__(model_id or str(model_path), batch_size=batch_size)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.model_path = Path(model_path)
+        self.device = device or default_device()
+        self.torch_dtype = resolve_dtype(dtype, self.device)
+        self.weights_hash = weights_hash
+        self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=self.torch_dtype)
+        if adapter_path is not None:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, str(adapter_path)).merge_and_unload()
+            self.adapter_path = str(adapter_path)
+            self.adapter_hash = hash_folder(adapter_path)
+        else:
+            self.adapter_hash = None
+        self.model = model.to(self.device).eval()
+        self._torch = torch
+
+    # --- description -----------------------------------------------------------------------
+    @property
+    def dtype_name(self) -> str:
+        return str(self.torch_dtype).removeprefix("torch.")
+
+    @property
+    def context_window(self) -> int:
+        return int(getattr(self.model.config, "max_position_embeddings", 2048))
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": self.model_id, "weights": self.weights_hash,
+                "adapter": self.adapter_hash, "dtype": self.dtype_name}
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def prompt_text(self, messages: list[Message]) -> str:
+        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def count_message_tokens(self, messages: list[Message]) -> int:
+        return len(self.tokenizer.encode(self.prompt_text(messages), add_special_tokens=False))
+
+    # --- generation ------------------------------------------------------------------------
+    def _generate_batch(self, requests: list[GenerationRequest]) -> list[Completion]:
+        torch = self._torch
+        texts = [self.prompt_text(r.messages) for r in requests]
+        encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        sampled = any(r.temperature > 0 for r in requests)
+        options: dict[str, Any] = {"max_new_tokens": max(r.max_new_tokens for r in requests),
+                                   "pad_token_id": self.tokenizer.pad_token_id}
+        if sampled:
+            torch.manual_seed(requests[0].seed or 0)
+            options.update(do_sample=True, temperature=max(r.temperature for r in requests))
+        else:
+            options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            output = self.model.generate(**encoded, **options)
+        elapsed = time.perf_counter() - start
+        prompt_len = encoded["input_ids"].shape[1]
+        eos_ids = self._eos_ids()
+        completions = []
+        for row, request in enumerate(requests):
+            generated = output[row, prompt_len:].tolist()[: request.max_new_tokens]
+            kept = []
+            for token in generated:
+                if token in eos_ids:
+                    break
+                kept.append(token)
+            completions.append(Completion(
+                text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
+                input_tokens=int(encoded["attention_mask"][row].sum()),
+                output_tokens=len(kept) + (1 if len(kept) < len(generated) else 0),
+                latency_s=elapsed, compute_s=elapsed / len(requests)))
+        return completions
+
+    def _eos_ids(self) -> set[int]:
+        ids = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
+        configured = getattr(self.model.generation_config, "eos_token_id", None)
+        if isinstance(configured, int):
+            ids.add(configured)
+        elif configured:
+            ids.update(configured)
+        return {i for i in ids if i is not None}
+
+    def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
+        """Sum of token log-probabilities of each choice as the reply, scored in one batch."""
+        torch = self._torch
+        prompt_ids = self.tokenizer.encode(self.prompt_text(messages), add_special_tokens=False)
+        rows = [prompt_ids + self.tokenizer.encode(choice, add_special_tokens=False) for choice in choices]
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=self.device)
+        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=self.device)
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
+        logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
+        scores = []
+        for index, row in enumerate(rows):
+            positions = range(len(prompt_ids) - 1, len(row) - 1)
+            scores.append(float(sum(logprobs[index, p, row[p + 1]] for p in positions)))
+        return scores
+
+    def with_adapter(self, adapter_path: str | Path | None) -> HFBackend:
+        """A second copy of the base weights with the adapter merged in, so answering through an
+        adapter costs the same per token as answering without one."""
+        return HFBackend(self.model_path, model_id=self.model_id, dtype=self.dtype_name, device=self.device,
+                         batch_size=self.batch_size, adapter_path=adapter_path, weights_hash=self.weights_hash)
