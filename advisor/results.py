@@ -97,6 +97,7 @@ class StrategyResult(BaseModel):
     answers: list[ScoredAnswer] = Field(default_factory=list)
     accuracy: float | None = None
     accuracy_by_kind: dict[str, float] = Field(default_factory=dict)
+    retrieval_recall: float | None = None  # share of probes whose source document was retrieved
     mean_input_tokens: float | None = None
     mean_output_tokens: float | None = None
     latency: LatencySummary | None = None

@@ -1,0 +1,221 @@
+"""The `advisor` command: parses options, hands off to the library, prints what came back."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tomllib
+import traceback
+from pathlib import Path
+from typing import Any
+
+import click
+
+from advisor.errors import AdvisorError, InputError
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _parse_settings(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """`rag.k=6` -> {"rag": {"k": 6}}; values are JSON where they parse, strings otherwise."""
+    params: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        strategy, dot, param = key.partition(".")
+        if not sep or not dot or not strategy or not param:
+            raise InputError(f"expected STRATEGY.PARAM=VALUE, got {item!r}", field="--set")
+        params.setdefault(strategy.strip(), {})[param.strip()] = _parse_value(value)
+    return params
+
+
+def _read_config_file(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"cannot read config: {error}", path=path) from error
+
+
+@click.group()
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="dsmr-advisor")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Measure how to customize an LLM for your documents, and recommend one way, with evidence."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.argument("corpus_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--probes", "probes_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Probe set (JSONL). Without it, probes are generated from the documents.")
+@click.option("--strategies", help="Comma-separated strategy names (default: all built-ins). "
+                                   "The baseline always runs as the control.")
+@click.option("--model", default=None, help="Packaged model name or a local model folder [smollm2-135m].")
+@click.option("--backend", type=click.Choice(["hf", "openai", "fake"]), default=None, help="Backend [hf].")
+@click.option("--base-url", default=None, help="OpenAI-compatible server URL (openai backend).")
+@click.option("--teacher", default=None, help="Helper model for rewriting and augmentation: a model name, "
+                                              "folder, or an OpenAI-compatible URL [the base model].")
+@click.option("--teacher-model", default=None, help="Model name to request from a --teacher URL.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run directory [advisor-runs/CORPUS-MODEL]; re-running resumes it.")
+@click.option("--queries", type=int, default=None, help="Expected queries per month, to amortize fit cost [10000].")
+@click.option("--set", "settings", multiple=True, metavar="STRATEGY.PARAM=VALUE",
+              help="Set a strategy parameter, e.g. --set rag.k=6 (repeatable).")
+@click.option("--chroma-url", default=None, help="Use a Chroma server for RAG instead of the embedded store.")
+@click.option("--batch-size", type=int, default=None, help="Generation batch size [8].")
+@click.option("--dtype", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=None,
+              help="Weights precision for local models [auto: bf16 where the hardware supports it].")
+@click.option("--seed", type=int, default=None, help="Seed for splits, sampling and training [0].")
+@click.option("--hourly-rate", type=float, default=None, help="USD per hour of local device time [0.10 CPU, 2.00 GPU].")
+@click.option("--prices", "prices_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON price table (USD per 1M tokens) overriding the shipped one.")
+@click.option("--min-accuracy", type=float, default=None, help="Constraint: minimum test accuracy (0-1).")
+@click.option("--max-p95-ms", type=float, default=None, help="Constraint: maximum p95 latency in ms.")
+@click.option("--budget", type=float, default=None, help="Constraint: USD per month at --queries per month.")
+@click.option("--weights", default=None, help="Ranking weights [accuracy=0.6,cost=0.3,latency=0.1].")
+@click.option("--fit-budget", type=float, default=None, help="Wall-clock seconds a strategy may spend fitting.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML file with any of these options; strategy parameters under [params.NAME].")
+@click.option("--no-cache", is_flag=True, help="Do not reuse or store cached responses.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url, teacher, teacher_model, out_dir,
+             queries, settings, chroma_url, batch_size, dtype, seed, hourly_rate, prices_path, min_accuracy,
+             max_p95_ms, budget, weights, fit_budget, config_path, no_cache, quiet) -> None:
+    """Run strategies on CORPUS_DIR's documents and probes, rank them and write a report."""
+    from advisor.progress import Progress
+    from advisor.ranking import parse_weights
+    from advisor.runner import RunConfig, evaluate as run_evaluation
+
+    file_config = _read_config_file(config_path)
+    params: dict[str, dict[str, Any]] = {k: dict(v) for k, v in file_config.pop("params", {}).items()}
+    for strategy, values in _parse_settings(settings).items():
+        params.setdefault(strategy, {}).update(values)
+    if chroma_url:
+        params.setdefault("rag", {})["chroma_url"] = chroma_url
+    ranking = dict(file_config.pop("ranking", {}))
+    for key, value in {"min_accuracy": min_accuracy, "max_p95_ms": max_p95_ms,
+                       "budget_usd_per_month": budget}.items():
+        if value is not None:
+            ranking[key] = value
+    if weights:
+        ranking["weights"] = parse_weights(weights)
+    options = {"probes_path": probes_path, "model": model, "backend": backend, "base_url": base_url,
+               "teacher": teacher, "teacher_model": teacher_model, "out_dir": out_dir, "queries": queries,
+               "batch_size": batch_size, "dtype": dtype, "seed": seed, "hourly_rate_usd": hourly_rate,
+               "prices_path": prices_path, "fit_budget_s": fit_budget}
+    merged = {**file_config, **{k: v for k, v in options.items() if v is not None}}
+    if strategies:
+        merged["strategies"] = [s.strip() for s in strategies.split(",") if s.strip()]
+    try:
+        config = RunConfig(corpus_dir=corpus_dir, params=params, ranking=ranking, use_cache=not no_cache, **merged)
+    except Exception as error:
+        raise InputError(str(error).splitlines()[0] if str(error) else "invalid configuration",
+                         path=config_path) from error
+    run, run_dir = run_evaluation(config, progress=Progress(enabled=not quiet), echo=click.echo)
+    recommendation = run.ranking.get("recommendation") or {}
+    click.echo("")
+    if recommendation.get("strategy"):
+        click.echo(f"Recommendation: {recommendation['strategy']}")
+        for reason in recommendation.get("reasons", []):
+            click.echo(f"  - {reason}")
+    click.echo(f"Report: {run_dir / 'report.html'}")
+    click.echo(f"        {run_dir / 'report.md'}")
+    click.echo(f"        {run_dir / 'results.json'}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json", "all"]), default="all",
+              help="Which report to re-render [all].")
+def report(run_dir: Path, fmt: str) -> None:
+    """Re-render the reports of a finished run from its results.json."""
+    from advisor.report import load_run, write_reports
+
+    run = load_run(run_dir)
+    formats = ("json", "md", "html") if fmt == "all" else (fmt,)
+    for path in write_reports(run, run_dir, formats=formats).values():
+        click.echo(str(path))
+
+
+@cli.group()
+def strategies() -> None:
+    """Inspect the strategies the advisor can run."""
+
+
+@strategies.command("list")
+def strategies_list() -> None:
+    """Name, family, what each strategy does, and its parameters."""
+    from advisor.strategy import describe_params, registered_strategies, strategy_class
+
+    for name in registered_strategies():
+        try:
+            cls = strategy_class(name)
+        except AdvisorError as error:
+            click.echo(f"{name}  (unavailable: {error})")
+            continue
+        click.echo(f"{name}  [{cls.family}]  {cls.summary}")
+        for row in describe_params(cls):
+            click.echo(f"    {row['name']} ({row['type']}, default {row['default']!r}): {row['description']}")
+
+
+@cli.group()
+def models() -> None:
+    """Inspect the models the advisor can load."""
+
+
+@models.command("list")
+def models_list() -> None:
+    """Packaged models and whether their weights are ready; any local model folder works too."""
+    from advisor.models import list_models
+
+    for row in list_models():
+        click.echo(f"{row['name']}  {row['status']}  {row['description']}")
+    click.echo("Any folder with a transformers model (config.json + weights) also works as --model PATH.")
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    for noisy in ("transformers", "chromadb", "httpx", "sentence_transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def main() -> None:
+    _quiet_libraries()
+    debug = "--debug" in sys.argv[1:]
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except AdvisorError as error:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except Exception as error:  # a bug: one line unless asked for the traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: unexpected {type(error).__name__}: {error} (run with --debug for details)", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+"""One evaluation run: fit each strategy, answer the test split, score, cost, persist, rank.
+
+Strategies run one after another on the same backend and the same probes, so their numbers
+are comparable. Each result is saved as soon as it exists; a re-run of the same command skips
+what is already done. A strategy that cannot run here, or breaks, is recorded with its reason
+and the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import time
+import traceback
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.artifacts import ArtifactStore
+from advisor.backends.base import Backend
+from advisor.backends.cache import CachingBackend, ResponseCache
+from advisor.corpus import Corpus, load_corpus
+from advisor.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
+from advisor.errors import AdvisorError, NotApplicableError
+from advisor.hashing import content_hash
+from advisor.paths import cache_dir
+from advisor.probes import Probe, ProbeSet, read_probes, write_probes
+from advisor.progress import Progress
+from advisor.results import Manifest, RunResult, ScoredAnswer, StrategyResult, Usage
+from advisor.run_store import RunStore
+from advisor.scoring import score_answer
+from advisor.strategy import FitContext, Strategy, make_strategy, strategy_class
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STRATEGIES = ("baseline", "prompt_refinement", "few_shot", "rag", "full_context", "lora", "dpo",
+                      "augmented_ft")
+VERSIONED_PACKAGES = ("dsmr-advisor", "torch", "transformers", "peft", "trl", "langchain-core", "chromadb",
+                      "sentence-transformers", "openai", "pydantic")
+
+
+class RunConfig(BaseModel):
+    """Everything `advisor evaluate` was asked to do; saved in the run directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    corpus_dir: Path
+    probes_path: Path | None = None
+    strategies: list[str] = Field(default_factory=lambda: list(DEFAULT_STRATEGIES))
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    model: str = "smollm2-135m"
+    backend: str = "hf"
+    base_url: str | None = None
+    teacher: str | None = None
+    teacher_model: str | None = None
+    out_dir: Path | None = None
+    queries: int = 10_000
+    seed: int = 0
+    batch_size: int = 8
+    dtype: str = "auto"
+    hourly_rate_usd: float | None = None
+    prices_path: Path | None = None
+    fit_budget_s: float | None = None
+    ranking: dict[str, Any] = Field(default_factory=dict)
+    use_cache: bool = True
+
+
+def package_versions() -> dict[str, str]:
+    found = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def machine_description(backend: Backend) -> dict[str, Any]:
+    import os
+
+    inner = backend.unwrap()
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "device": getattr(inner, "device", "remote" if backend.name == "openai" else "cpu"),
+            "dtype": getattr(inner, "dtype_name", None), "batch_size": backend.batch_size}
+
+
+def default_run_dir(config: RunConfig) -> Path:
+    model = Path(config.model).name if "/" in config.model else config.model
+    return Path("advisor-runs") / f"{config.corpus_dir.resolve().name}-{model}"
+
+
+class Runner:
+    """Holds what one run shares (backend, corpus, probes, stores) and runs strategies in turn."""
+
+    def __init__(self, config: RunConfig, *, backend: Backend | None = None, teacher: Backend | None = None,
+                 progress: Progress | None = None, echo: Callable[[str], None] = print):
+        self.config = config
+        self.progress = progress or Progress(enabled=False)
+        self.echo = echo
+        self.run_dir = Path(config.out_dir or default_run_dir(config))
+        self.store = RunStore(self.run_dir)
+        self.corpus: Corpus = load_corpus(config.corpus_dir)
+        self.probe_set: ProbeSet = self._load_or_generate_probes()
+        self.backend = self._wrap(backend or self._make_backend(config.backend, config.model, config.base_url))
+        self.teacher = self._wrap(teacher) if teacher is not None else self._make_teacher()
+        self.artifacts = ArtifactStore(cache_dir() / "artifacts")
+        self.cost_model = self._make_cost_model()
+
+    # --- set-up ----------------------------------------------------------------------------
+    def _load_or_generate_probes(self) -> ProbeSet:
+        if self.config.probes_path is not None:
+            return read_probes(self.config.probes_path, seed=self.config.seed)
+        generated = self.run_dir / "probes.jsonl"
+        if generated.is_file():
+            self.echo(f"No --probes given: reusing the probes generated earlier in {generated}")
+            return read_probes(generated, seed=self.config.seed)
+        from advisor.probe_generation import generate_probes
+
+        self.echo(f"No --probes given: generating probes from the documents of {self.config.corpus_dir}")
+        probes, summary = generate_probes(self.corpus, seed=self.config.seed, progress=self.progress)
+        write_probes(generated, probes)
+        self.echo(f"Generated {len(probes)} probes into {generated}: {summary}")
+        return read_probes(generated, seed=self.config.seed)
+
+    def _make_backend(self, kind: str, model: str, base_url: str | None) -> Backend:
+        from advisor.backends.factory import make_backend
+
+        return make_backend(kind, model, base_url=base_url, batch_size=self.config.batch_size,
+                            dtype=self.config.dtype)
+
+    def _wrap(self, backend: Backend) -> Backend:
+        if not self.config.use_cache or isinstance(backend, CachingBackend):
+            return backend
+        return CachingBackend(backend, ResponseCache(cache_dir() / "responses.sqlite"))
+
+    def _make_teacher(self) -> Backend:
+        spec = self.config.teacher
+        if spec is None or spec == self.config.model and not self.config.teacher_model:
+            return self.backend
+        if spec.startswith(("http://", "https://")):
+            return self._wrap(self._make_backend("openai", self.config.teacher_model or "default", spec))
+        return self._wrap(self._make_backend("hf", spec, None))
+
+    def _make_cost_model(self) -> CostModel:
+        device = machine_description(self.backend)["device"]
+        rate = self.config.hourly_rate_usd
+        if rate is None:
+            rate = DEFAULT_HOURLY_RATE_USD["cuda" if str(device).startswith("cuda") else "cpu"]
+        return CostModel(backend=self.backend.name, model=self.backend.model_id, device=str(device),
+                         hourly_rate_usd=rate, prices=load_prices(self.config.prices_path))
+
+    # --- running ---------------------------------------------------------------------------
+    def config_hash(self, strategy: Strategy) -> str:
+        return content_hash({
+            "strategy": strategy.name, "params": strategy.params.model_dump(mode="json"),
+            "backend": self.backend.identity(), "teacher": self.teacher.identity(),
+            "corpus": self.corpus.fingerprint(), "probes": self.probe_set.fingerprint(),
+            "seed": self.config.seed, "batch_size": self.backend.batch_size})
+
+    def fit_context(self) -> FitContext:
+        return FitContext(backend=self.backend, teacher=self.teacher, corpus=self.corpus,
+                          train_probes=self.probe_set.split("train"), dev_probes=self.probe_set.split("dev"),
+                          artifacts=self.artifacts, progress=self.progress, seed=self.config.seed,
+                          budget_s=self.config.fit_budget_s)
+
+    def run_strategy(self, name: str) -> StrategyResult:
+        cls = strategy_class(name)
+        try:
+            strategy = cls(self.config.params.get(name))
+        except Exception as error:
+            raise AdvisorError(f"invalid parameters for strategy '{name}': {error}") from error
+        config_hash = self.config_hash(strategy)
+        previous = self.store.load(name, config_hash)
+        if previous is not None:
+            self.echo(f"{name}: already done in {self.store.strategies_dir} (resumed)")
+            if previous.status == "ok":  # prices, rates and volume may differ from the earlier run
+                previous.cost = self.cost_model.summarize([s.answer for s in previous.answers], previous.fit_s,
+                                                          previous.fit_usage, self.config.queries)
+            return previous
+        base = StrategyResult(name=name, family=cls.family, status="ok",
+                              params=strategy.params.model_dump(mode="json"), config_hash=config_hash)
+        ctx = self.fit_context()
+        reason = strategy.not_applicable_reason(ctx)
+        if reason:
+            result = base.model_copy(update={"status": "not_applicable", "reason": reason})
+        else:
+            result = self._fit_and_answer(strategy, ctx, base)
+        self.store.save(result)
+        return result
+
+    def _usage(self) -> Usage:
+        usage = self.backend.usage
+        return usage if self.teacher is self.backend else usage + self.teacher.usage
+
+    def _fit_and_answer(self, strategy: Strategy, ctx: FitContext, base: StrategyResult) -> StrategyResult:
+        name = strategy.name
+        try:
+            usage_before = self._usage()
+            start = time.perf_counter()
+            strategy.fit(ctx)
+            fit_s = time.perf_counter() - start
+            fit_usage = self._usage() - usage_before
+            probes = self.probe_set.split("test")
+            start = time.perf_counter()
+            answers = strategy.answer(probes)
+            answer_s = time.perf_counter() - start
+        except NotApplicableError as error:
+            return base.model_copy(update={"status": "not_applicable", "reason": str(error)})
+        except Exception as error:  # one strategy breaking must not lose the others' work
+            log_path = self.store.write_log(name, traceback.format_exc())
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            return base.model_copy(update={"status": "failed",
+                                           "reason": f"{type(error).__name__}: {message} (details: {log_path})"})
+        if len(answers) != len(probes):
+            return base.model_copy(update={"status": "failed",
+                                           "reason": f"returned {len(answers)} answers for {len(probes)} probes"})
+        return self._score(strategy, base, probes, answers, fit_s, fit_usage, answer_s)
+
+    def _score(self, strategy, base, probes, answers, fit_s, fit_usage, answer_s) -> StrategyResult:
+        scored = [ScoredAnswer(answer=a, score=score_answer(p, a.text), kind=p.kind) for p, a in zip(probes, answers)]
+        by_kind: dict[str, list[bool]] = {}
+        for item in scored:
+            by_kind.setdefault(item.kind, []).append(item.score.correct)
+        return base.model_copy(update={
+            "fit_s": fit_s, "fit_usage": fit_usage, "fit_info": strategy.fit_info(), "answer_s": answer_s,
+            "answers": scored,
+            "accuracy": sum(s.score.correct for s in scored) / len(scored) if scored else None,
+            "accuracy_by_kind": {k: sum(v) / len(v) for k, v in sorted(by_kind.items())},
+            "retrieval_recall": retrieval_recall(probes, answers),
+            "mean_input_tokens": sum(a.input_tokens for a in answers) / len(answers) if answers else None,
+            "mean_output_tokens": sum(a.output_tokens for a in answers) / len(answers) if answers else None,
+            "latency": latency_summary(answers, self.backend.batch_size),
+            "cost": self.cost_model.summarize(answers, fit_s, fit_usage, self.config.queries)})
+
+    def manifest(self) -> Manifest:
+        inner = self.backend.unwrap()
+        return Manifest(
+            model=self.backend.model_id, model_hash=getattr(inner, "weights_hash", None) or "n/a",
+            backend=self.backend.name, corpus=str(self.config.corpus_dir),
+            corpus_fingerprint=self.corpus.fingerprint(), documents=len(self.corpus.documents),
+            skipped_documents=[f"{s.path} ({s.reason})" for s in self.corpus.skipped],
+            probes=str(self.config.probes_path or self.run_dir / "probes.jsonl"),
+            probes_fingerprint=self.probe_set.fingerprint(), probe_counts=self.probe_set.counts(),
+            seed=self.config.seed, queries=self.config.queries, versions=package_versions(),
+            machine=machine_description(self.backend), started_at=datetime.now(timezone.utc).isoformat())
+
+    def run(self) -> RunResult:
+        names = list(dict.fromkeys(["baseline", *self.config.strategies]))  # the control always runs
+        for name in names:
+            strategy_class(name)  # fail fast on unknown names, before any work
+        (self.run_dir / "config.json").write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
+        results = []
+        with self.progress.bar("strategies", total=len(names), unit="strategy") as bar:
+            for name in names:
+                bar.set_postfix_str(name)
+                result = self.run_strategy(name)
+                results.append(result)
+                self.echo(describe_result(result))
+                bar.update(1)
+        return self.finish(results)
+
+    def finish(self, results: list[StrategyResult]) -> RunResult:
+        from advisor.ranking import RankingOptions, rank
+        from advisor.report import write_reports
+
+        options = RankingOptions(**{"queries": self.config.queries, "seed": self.config.seed,
+                                    **self.config.ranking})
+        run = RunResult(manifest=self.manifest(), strategies=results)
+        run.ranking = rank(results, options).model_dump(mode="json")
+        write_reports(run, self.run_dir)
+        return run
+
+    def close(self) -> None:
+        self.backend.close()
+        if self.teacher is not self.backend:
+            self.teacher.close()
+
+
+def retrieval_recall(probes: list[Probe], answers) -> float | None:
+    """Share of probes with a known source document whose document was among the retrieved chunks."""
+    pairs = [(p.source_doc, {s.split("#", 1)[0] for s in a.sources}) for p, a in zip(probes, answers)
+             if p.source_doc]
+    if not pairs or not any(a.sources for a in answers):
+        return None
+    return sum(doc in retrieved for doc, retrieved in pairs) / len(pairs)
+
+
+def describe_result(result: StrategyResult) -> str:
+    if result.status != "ok":
+        return f"{result.name}: {result.status.replace('_', ' ')}: {result.reason}"
+    kinds = ", ".join(f"{k} {v:.0%}" for k, v in result.accuracy_by_kind.items())
+    latency = f", p50 {result.latency.p50_s * 1000:.0f} ms" if result.latency else ""
+    return f"{result.name}: accuracy {result.accuracy:.1%} ({kinds}); fit {result.fit_s:.1f} s{latency}"
+
+
+def evaluate(config: RunConfig, *, progress: Progress | None = None, echo: Callable[[str], None] = print,
+             backend: Backend | None = None) -> tuple[RunResult, Path]:
+    runner = Runner(config, progress=progress, echo=echo, backend=backend)
+    try:
+        return runner.run(), runner.run_dir
+    finally:
+        runner.close()
