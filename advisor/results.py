@@ -131,3 +131,4 @@ class RunResult(BaseModel):
     manifest: Manifest
     strategies: list[StrategyResult]
     ranking: dict[str, Any] = Field(default_factory=dict)
+    probes: list[dict[str, Any]] = Field(default_factory=list)  # scored probes (Probe.to_json()), for the report
