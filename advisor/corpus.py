@@ -66,7 +66,8 @@ def _load_one(path: Path) -> str:
     elif suffix in HTML_SUFFIXES:
         from langchain_community.document_loaders import BSHTMLLoader
 
-        pages = BSHTMLLoader(str(path), open_encoding="utf-8").load()
+        # The standard library's parser: no lxml dependency for a few HTML pages.
+        pages = BSHTMLLoader(str(path), open_encoding="utf-8", bs_kwargs={"features": "html.parser"}).load()
     else:
         from langchain_community.document_loaders import PyPDFLoader
 
