@@ -259,7 +259,7 @@ def extract_facts(document: Document) -> list[Fact]:
                 if not match:
                     continue
                 built = [_common_noun_case(f, haystack) for f in build(match, document.id, sentence)]
-                facts.extend(f for f in built if _grounded(f, haystack))
+                facts.extend(f for f in built if _grounded(f, haystack) and not _vague(f))
                 if built:
                     if built[0].topic.startswith("The "):
                         last_subject = built[0].topic
@@ -277,6 +277,11 @@ def _common_noun_case(fact: Fact, haystack: str) -> Fact:
         return fact
     lowered = first.lower() + fact.topic[len(first):]
     return replace(fact, topic=lowered, question=fact.question.replace(fact.topic, lowered, 1))
+
+
+def _vague(fact: Fact) -> bool:
+    """'When did the office open?' names no particular office."""
+    return strip_article(fact.topic).lower() in _HEADS
 
 
 def _grounded(fact: Fact, haystack: str) -> bool:

@@ -75,12 +75,20 @@ def pick_chunks(chunks: list[Chunk], *, limit: int, seed: int) -> list[Chunk]:
     return picked
 
 
-_PAIR = re.compile(r"^\s*(?:\d+[.)]\s*)?(?:Q|Question)\s*\d*\s*[:.]\s*(?P<q>.+?)\s*\n+"
-                   r"\s*(?:A|Answer)\s*\d*\s*[:.]\s*(?P<a>.+?)\s*$", re.MULTILINE | re.IGNORECASE)
+_MARKER = re.compile(r"(?:^|(?<=\s))(?:\d+[.)]\s*)?(?P<tag>Q|Question|A|Answer)\s*\d*\s*:", re.IGNORECASE)
 
 
 def parse_pairs(text: str) -> list[tuple[str, str]]:
-    return [(m["q"].strip(), m["a"].strip().strip('"').rstrip(".").strip()) for m in _PAIR.finditer(text)]
+    """'Q: ... A: ...' pairs, one per line or run together on one line."""
+    marks = list(_MARKER.finditer(text))
+    pairs = []
+    for here, after in zip(marks, marks[1:] + [None]):
+        if here["tag"].lower().startswith("q") and after is not None and after["tag"].lower().startswith("a"):
+            end = marks[marks.index(after) + 1].start() if marks.index(after) + 1 < len(marks) else len(text)
+            question = text[here.end():after.start()].strip()
+            answer = text[after.end():end].strip().strip('"').rstrip(".").strip()
+            pairs.append((question, answer))
+    return pairs
 
 
 def check_pair(question: str, answer: str, chunk: str) -> str | None:
