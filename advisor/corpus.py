@@ -71,7 +71,14 @@ def _load_one(path: Path) -> str:
     else:
         from langchain_community.document_loaders import PyPDFLoader
 
-        pages = PyPDFLoader(str(path)).load()
+        # pypdf logs its own warnings for damaged files; the one warning listing skips is ours.
+        pypdf_log = logging.getLogger("pypdf")
+        level = pypdf_log.level
+        pypdf_log.setLevel(logging.ERROR)
+        try:
+            pages = PyPDFLoader(str(path)).load()
+        finally:
+            pypdf_log.setLevel(level)
     text = "\n\n".join(page.page_content for page in pages)
     if "\x00" in text:
         raise ValueError("binary content")
