@@ -184,6 +184,41 @@ def models_list() -> None:
     click.echo("Any folder with a transformers model (config.json + weights) also works as --model PATH.")
 
 
+
+@cli.group()
+def probes() -> None:
+    """Generate a probe set from documents, and look at one before a long run."""
+
+
+@probes.command("generate")
+@click.argument("corpus_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the probes (JSONL).")
+@click.option("--teacher", default=None, help="Also ask a helper model for questions: a model name, folder, "
+                                              "'fake', or an OpenAI-compatible URL [none: extraction only].")
+@click.option("--teacher-model", default=None, help="Model name to request from a --teacher URL.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits and chunk sampling.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def probes_generate(corpus_dir: Path, out_path: Path, teacher, teacher_model, seed: int, quiet: bool) -> None:
+    """Write questions with grounded answers, found in CORPUS_DIR's documents, split by document."""
+    from advisor.probe_generation import generate_probe_file
+    from advisor.progress import Progress
+
+    summary = generate_probe_file(corpus_dir, out_path, teacher=teacher, teacher_model=teacher_model, seed=seed,
+                                  progress=Progress(enabled=not quiet))
+    click.echo(summary.describe())
+    click.echo(f"Wrote {out_path}")
+
+
+@probes.command("show")
+@click.argument("probes_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--per-kind", type=int, default=3, show_default=True, help="Probes shown for each kind.")
+def probes_show(probes_path: Path, per_kind: int) -> None:
+    """Print a sample of each kind with its answer, source document and split."""
+    from advisor.probe_generation import show_probe_file
+
+    click.echo(show_probe_file(probes_path, per_kind=per_kind))
+
 def _quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +20,8 @@ from advisor.corpus import Corpus
 from advisor.hashing import content_hash
 from advisor.probe_extraction import Fact, entity_key, extract_facts
 from advisor.probe_teacher import teacher_pairs
-from advisor.probes import SPLITS, Probe, ProbeSet, assign_splits
+from advisor.probes import SPLITS, Probe, ProbeSet, assign_splits, read_probes, write_probes
+from advisor.progress import Progress
 
 NEAR_DUPLICATE_JACCARD = 0.9
 
@@ -127,16 +129,22 @@ def remove_near_duplicates(probes: list[Probe], removed: Counter,
 
 
 def generate_probes(corpus: Corpus, *, teacher: Backend | None = None, seed: int = 0,
-                    progress: Callable[[int], None] | None = None,
+                    progress: Progress | Callable[[int], None] | None = None,
                     max_chunks: int = 24) -> tuple[list[Probe], GenerationSummary]:
-    """Probes (with splits) grounded in `corpus`, and a summary of what was kept and dropped."""
+    """Probes (with splits) grounded in `corpus`, and a summary of what was kept and dropped.
+
+    `progress` is a Progress (a bar is shown while the teacher writes) or a callback taking the
+    number of chunks done."""
     removed: Counter = Counter()
     facts = [fact for document in corpus.documents for fact in extract_facts(document)]
     probes = _fact_probes(facts, removed)
     summary = GenerationSummary(extracted_facts=len(facts))
     if teacher is not None:
-        pairs, rejected, chunks = teacher_pairs(corpus, teacher, seed=seed, max_chunks=max_chunks,
-                                                progress=progress)
+        bars = progress if isinstance(progress, Progress) else Progress(enabled=False)
+        with bars.bar("probes: teacher writing questions", total=max_chunks, unit="chunk") as bar:
+            pairs, rejected, chunks = teacher_pairs(
+                corpus, teacher, seed=seed, max_chunks=max_chunks,
+                progress=bar.update if isinstance(progress, Progress) else progress)
         probes += [_probe("fact", p.question, p.answer, p.doc_id) for p in pairs]
         summary.teacher_chunks, summary.teacher_kept = chunks, len(pairs)
         summary.teacher_rejected = dict(rejected)
@@ -180,4 +188,35 @@ def format_probe_sample(probe_set: ProbeSet, per_kind: int = 3) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["GenerationSummary", "format_probe_sample", "generate_probes"]
+def make_teacher(spec: str, *, teacher_model: str | None = None) -> Backend:
+    """'fake', an OpenAI-compatible URL (with `teacher_model`), or a packaged model name or folder."""
+    from advisor.backends.factory import make_backend
+
+    if spec == "fake":
+        return make_backend("fake", "fake-teacher")
+    if spec.startswith(("http://", "https://")):
+        return make_backend("openai", teacher_model or "default", base_url=spec)
+    return make_backend("hf", spec)
+
+
+def generate_probe_file(corpus_dir: str | Path, out: str | Path, *, teacher: str | None = None,
+                        teacher_model: str | None = None, seed: int = 0,
+                        progress: Progress | None = None) -> GenerationSummary:
+    """Load a corpus folder, generate probes and write them as JSONL (what `advisor probes generate` does)."""
+    from advisor.corpus import load_corpus
+
+    backend = make_teacher(teacher, teacher_model=teacher_model) if teacher else None
+    try:
+        probes, summary = generate_probes(load_corpus(corpus_dir), teacher=backend, seed=seed, progress=progress)
+    finally:
+        if backend is not None:
+            backend.close()
+    write_probes(out, probes)
+    return summary
+
+
+def show_probe_file(path: str | Path, *, per_kind: int = 3) -> str:
+    return format_probe_sample(read_probes(path), per_kind=per_kind)
+
+
+__all__ = ["GenerationSummary", "format_probe_sample", "generate_probe_file", "generate_probes", "show_probe_file"]

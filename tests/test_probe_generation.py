@@ -120,3 +120,23 @@ def test_sample_shows_each_kind_with_sources():
     assert "fact (" in text and "reversal (" in text
     assert "source: products/widget.md" in text or "source: hr/org.md" in text
     assert text.count("  Q: ") <= 2 * len({p.kind for p in probes})
+
+
+def test_cli_generates_and_shows_probes(tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.cli import cli
+    from advisor.probes import read_probes
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name.replace("/", "-")).write_text(text, encoding="utf-8")
+    out = tmp_path / "probes.jsonl"
+    result = CliRunner().invoke(cli, ["probes", "generate", str(tmp_path), "-o", str(out), "--teacher", "fake",
+                                      "--seed", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "probes from 10 extracted facts" in result.output and "teacher pairs" in result.output
+    assert len(read_probes(out).probes) > 10
+    shown = CliRunner().invoke(cli, ["probes", "show", str(out), "--per-kind", "1"])
+    assert shown.exit_code == 0 and shown.output.count("  Q: ") == len({p.kind for p in read_probes(out).probes})
