@@ -35,6 +35,7 @@ class Completion(BaseModel):
     compute_s: float  # share of that wall time: latency_s / batch size
     cached: bool = False
     error: str | None = None
+    usage_estimated: bool = False  # the server reported no usage; token counts are estimates
 
 
 ProgressCallback = Callable[[int], None]
