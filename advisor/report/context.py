@@ -1,0 +1,46 @@
+"""What every report format needs from a run: its ranking and one row per probe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from advisor.ranking import Ranking, RankingOptions, rank
+from advisor.results import RunResult, ScoredAnswer
+
+
+def ranking_of(run: RunResult) -> Ranking:
+    """The stored ranking, or one computed with the run's query volume and seed if none was stored."""
+    if run.ranking:
+        return Ranking.model_validate(run.ranking)
+    return rank(run.strategies, RankingOptions(queries=run.manifest.queries, seed=run.manifest.seed))
+
+
+@dataclass
+class ProbeRow:
+    id: str
+    kind: str
+    question: str
+    reference: str
+    answers: dict[str, ScoredAnswer] = field(default_factory=dict)  # strategy -> its answer
+
+    @property
+    def disagree(self) -> bool:
+        """Some strategies got this probe right and others wrong."""
+        return len({s.score.correct for s in self.answers.values()}) > 1
+
+
+def probe_rows(run: RunResult) -> list[ProbeRow]:
+    """Probes in the probe file's order (then any answered probe it lacks), with each strategy's answer."""
+    rows: dict[str, ProbeRow] = {}
+    for probe in run.probes:
+        reference = " | ".join([str(probe.get("answer", "")), *map(str, probe.get("aliases") or [])])
+        rows[str(probe["id"])] = ProbeRow(id=str(probe["id"]), kind=str(probe.get("kind", "")),
+                                          question=str(probe.get("question", "")), reference=reference)
+    for result in run.strategies:
+        if result.status != "ok":
+            continue
+        for scored in result.answers:
+            pid = scored.answer.probe_id
+            row = rows.setdefault(pid, ProbeRow(id=pid, kind=scored.kind, question="", reference=""))
+            row.answers[result.name] = scored
+    return [row for row in rows.values() if row.answers]

@@ -1,0 +1,127 @@
+"""report.md: the same numbers as the HTML report, readable in a terminal or a pull request."""
+
+from __future__ import annotations
+
+import re
+
+from advisor import formatting as fmt
+from advisor.ranking import Ranking
+from advisor.report.context import ranking_of
+from advisor.results import RunResult
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # only what could open a tag; "p<0.001" stays readable
+
+
+def cell(value: object) -> str:
+    """Text safe inside a Markdown table cell: no HTML tags, no pipes, one line."""
+    text = _TAG_START.sub("&lt;", str(value).replace("&", "&amp;"))
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _recommendation(ranking: Ranking) -> list[str]:
+    rec = ranking.recommendation
+    if rec is None:
+        return []
+    head = f"**{cell(rec.strategy)}**" if rec.strategy else "**no strategy**"
+    lines = ["## Recommendation", "", f"Recommended: {head}"
+             + (f" (runner-up: {cell(rec.runner_up)})" if rec.runner_up else ""), ""]
+    return lines + [f"- {cell(reason)}" for reason in rec.reasons] + [""]
+
+
+def _leaderboard(ranking: Ranking) -> list[str]:
+    header = ["#", "strategy", "family", "accuracy (95% CI)", "USD / 1k queries", "fit cost", "fit time",
+              "p50", "p95", "input tokens", "score", "Pareto", "constraints"]
+    rows = []
+    for e in ranking.leaderboard:
+        rows.append([e.rank, e.name, e.family, f"{fmt.pct(e.accuracy)} ({fmt.ci(e.accuracy_ci)})",
+                     fmt.usd(e.cost_per_1k_usd), fmt.usd(e.fit_usd), fmt.seconds(e.fit_s), fmt.ms(e.p50_ms),
+                     fmt.ms(e.p95_ms), fmt.count(e.mean_input_tokens), f"{e.score:.3f}",
+                     "yes" if e.on_pareto_front else "", "ok" if e.passes_constraints else
+                     "fails: " + "; ".join(e.failed_constraints)])
+    weights = ", ".join(f"{m}={w:g}" for m, w in ranking.options.weights.items())
+    lines = ["## Leaderboard", "", f"Weights {weights}; fit cost amortized over {ranking.options.queries:,} "
+             f"queries per month. Normalization: {ranking.normalization}.", ""]
+    lines += table(header, rows)
+    recall = [e for e in ranking.leaderboard if e.retrieval_recall is not None]
+    if recall:
+        lines += ["Retrieval recall (share of probes whose source document was retrieved): "
+                  + ", ".join(f"{cell(e.name)} {fmt.pct(e.retrieval_recall)}" for e in recall), ""]
+    return lines
+
+
+def _kinds(ranking: Ranking) -> list[str]:
+    table_ = ranking.kinds
+    if not table_.kinds:
+        return []
+    header = ["strategy", *[f"{k} (n={table_.counts.get(k, 0)})" for k in table_.kinds]]
+    rows = []
+    for e in ranking.leaderboard:
+        row = table_.accuracy.get(e.name, {})
+        rows.append([e.name, *[(fmt.pct(row[k], 0) + (" *" if e.name in table_.winners[k] else ""))
+                               if k in row else fmt.NA for k in table_.kinds]])
+    return ["## Accuracy by probe kind", "", "`*` marks the best strategy for that kind.", ""] + table(header, rows)
+
+
+def _tests(ranking: Ranking) -> list[str]:
+    def rows(comparisons):
+        return [[c.a, c.b, c.test.n, c.test.a_only, c.test.b_only,
+                 f"{(c.test.difference or 0) * 100:+.1f} pts", fmt.ci(c.test.difference_ci).replace("%", " pts"),
+                 fmt.p_value(c.test.p_value), "yes" if c.test.distinguishable else "no",
+                 fmt.count(c.test.probes_needed)] for c in comparisons]
+
+    header = ["a", "b", "paired probes", "only a right", "only b right", "difference", "95% CI",
+              "p", "distinguishable", "probes needed"]
+    lines = ["## Significance", "", f"{ranking.test}, alpha {ranking.alpha}; difference interval by paired "
+             "bootstrap; probes needed: rough count for 80% power at the observed disagreement.", ""]
+    if ranking.comparisons:
+        lines += [f"Leader {cell(ranking.reference)} against every other strategy:", ""]
+        lines += table(header, rows(ranking.comparisons))
+    if ranking.vs_baseline:
+        lines += ["Every strategy against the baseline:", ""] + table(header, rows(ranking.vs_baseline))
+    return lines if ranking.comparisons or ranking.vs_baseline else []
+
+
+def _break_even(ranking: Ranking) -> list[str]:
+    if not ranking.break_evens:
+        return []
+    rows = [[p.a, p.b, fmt.count(p.queries), p.cheaper_below or fmt.NA, p.cheaper_above or fmt.NA, p.note]
+            for p in ranking.break_evens]
+    return (["## Break-even", "", "Total cost = fit + queries x per-query cost; the volume where two totals cross.",
+             ""] + table(["a", "b", "break-even queries", "cheaper below", "cheaper above", "note"], rows))
+
+
+def _excluded(ranking: Ranking) -> list[str]:
+    if not ranking.excluded:
+        return []
+    rows = [[x.name, x.family, x.status.replace("_", " "), x.reason] for x in ranking.excluded]
+    return ["## Not applicable or failed", ""] + table(["strategy", "family", "status", "reason"], rows)
+
+
+def _manifest(run: RunResult) -> list[str]:
+    m = run.manifest
+    rows = [["model", f"{m.model} ({m.model_hash})"], ["backend", m.backend],
+            ["corpus", f"{m.corpus}: {m.documents} documents, fingerprint {m.corpus_fingerprint}"],
+            ["probes", f"{m.probes}, fingerprint {m.probes_fingerprint}"],
+            ["probe counts", "; ".join(f"{k}: " + ", ".join(f"{s} {n}" for s, n in v.items())
+                                       for k, v in m.probe_counts.items())],
+            ["seed", m.seed], ["queries per month", f"{m.queries:,}"], ["started", m.started_at],
+            ["versions", ", ".join(f"{k} {v}" for k, v in m.versions.items())],
+            ["machine", ", ".join(f"{k}: {v}" for k, v in m.machine.items())]]
+    if m.skipped_documents:
+        rows.append(["skipped documents", "; ".join(m.skipped_documents)])
+    return ["## Manifest", ""] + table(["", ""], rows)
+
+
+def render_markdown(run: RunResult) -> str:
+    ranking = ranking_of(run)
+    lines = [f"# Strategy report: {cell(run.manifest.corpus)} on {cell(run.manifest.model)}", ""]
+    for part in (_recommendation(ranking), _leaderboard(ranking), _kinds(ranking), _tests(ranking),
+                 _break_even(ranking), _excluded(ranking), _manifest(run)):
+        lines += part
+    return "\n".join(lines).rstrip() + "\n"
