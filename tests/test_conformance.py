@@ -1,0 +1,85 @@
+"""The contract every registered strategy must honour (after scikit-learn's estimator checks).
+
+Strategies that need weights run on the real default model with the smallest settings that
+still train; the others run on the deterministic fake backend.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.artifacts import ArtifactStore
+from advisor.errors import NotFittedError
+from advisor.strategy import FitContext, registered_strategies, strategy_class
+from conftest import TINY
+
+# The cheapest settings that still exercise fit for strategies that train weights.
+QUICK_PARAMS = {
+    "lora": {"max_steps": 1, "batch_size": 2},
+    "dpo": {"max_steps": 1, "batch_size": 2},
+    "augmented_ft": {"max_steps": 1, "batch_size": 2},
+}
+
+NAMES = sorted(registered_strategies())
+
+
+def make_context(backend, tmp_path, corpus, probes):
+    return FitContext(backend=backend, corpus=corpus, train_probes=probes.split("train"),
+                      dev_probes=probes.split("dev"), artifacts=ArtifactStore(tmp_path / "artifacts"))
+
+
+def artifact_dirs(root):
+    return sorted(str(p.relative_to(root)) for p in root.glob("*/*") if p.is_dir()) if root.exists() else []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_constructor_only_stores_validated_params(name):
+    cls = strategy_class(name)
+    strategy = cls()
+    assert set(vars(strategy)) == {"params"}
+    assert isinstance(strategy.params, cls.Params)
+    assert not strategy.is_fitted()
+    assert cls.family in {"prompting", "retrieval", "training"}
+    assert cls.summary and cls.name == name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_answer_before_fit_raises(name, tiny_probes):
+    with pytest.raises(NotFittedError):
+        strategy_class(name)(QUICK_PARAMS.get(name)).answer(tiny_probes.split("test"))
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if strategy_class(n).requires_weights])
+def test_weight_strategies_are_not_applicable_on_an_api_backend(name, fake_backend, tmp_path, tiny_corpus,
+                                                                 tiny_probes):
+    ctx = make_context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
+    reason = strategy_class(name)(QUICK_PARAMS.get(name)).not_applicable_reason(ctx)
+    assert reason and "weights" in reason
+
+
+def _backend_for(name, request):
+    if strategy_class(name).requires_weights:
+        return request.getfixturevalue("hf_backend")
+    from advisor.backends.fake import FakeBackend
+
+    return FakeBackend()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fit_answers_every_probe_deterministically_and_reuses_artifacts(name, request, tmp_path, tiny_corpus,
+                                                                        tiny_probes):
+    backend = _backend_for(name, request)
+    ctx = make_context(backend, tmp_path, tiny_corpus, tiny_probes)
+    test = tiny_probes.split("test")
+    cls = strategy_class(name)
+    first = cls(QUICK_PARAMS.get(name))
+    assert first.fit(ctx) is first
+    assert first.is_fitted()
+    answers = first.answer(test)
+    assert [a.probe_id for a in answers] == [p.id for p in test]
+    assert all(isinstance(a.text, str) for a in answers)
+    built = artifact_dirs(tmp_path / "artifacts")
+
+    second = cls(QUICK_PARAMS.get(name)).fit(ctx)
+    assert artifact_dirs(tmp_path / "artifacts") == built  # nothing rebuilt under a new key
+    assert [a.text for a in second.answer(test)] == [a.text for a in answers]

@@ -1,0 +1,172 @@
+"""The runner on the fake backend: results written per strategy, resume, failures kept apart."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from advisor import strategy as strategy_module
+from advisor.backends.fake import FakeBackend
+from advisor.errors import AdvisorError
+from advisor.results import RunResult, StrategyResult
+from advisor.runner import RunConfig, Runner, evaluate, retrieval_recall
+from advisor.strategy import Strategy
+from conftest import ROOT, TINY
+
+FITS: list[str] = []
+
+
+class CountingStrategy(Strategy):
+    """Answers like the baseline and counts its fits, to observe resume."""
+
+    name = "counting"
+    family = "prompting"
+    summary = "test strategy"
+
+    def fit(self, ctx):
+        FITS.append(self.name)
+        self.backend_ = ctx.backend
+        return self
+
+    def answer(self, probes):
+        self.check_fitted()
+        from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+
+        return self.answer_with_messages(self.backend_, probes,
+                                         [chat(DEFAULT_SYSTEM_PROMPT, question_text(p)) for p in probes])
+
+
+class BrokenStrategy(CountingStrategy):
+    name = "broken"
+
+    def fit(self, ctx):
+        raise RuntimeError("boom in fit")
+
+
+@pytest.fixture
+def registered(monkeypatch):
+    FITS.clear()
+    monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "counting", "test_runner:CountingStrategy")
+    monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "broken", "test_runner:BrokenStrategy")
+
+
+def config(tmp_path, strategies, **extra):
+    return RunConfig(corpus_dir=TINY, probes_path=TINY / "probes.jsonl", strategies=strategies,
+                     backend="fake", model="fake-model", out_dir=tmp_path / "run", **extra)
+
+
+def test_run_writes_each_result_and_the_reports(tmp_path, registered):
+    run, run_dir = evaluate(config(tmp_path, ["counting"]), backend=FakeBackend(), echo=lambda _: None)
+    assert [s.name for s in run.strategies] == ["baseline", "counting"]  # the control always runs
+    for name in ("baseline", "counting"):
+        saved = StrategyResult.model_validate_json((run_dir / "strategies" / f"{name}.json").read_text())
+        assert saved.status == "ok" and len(saved.answers) == 6
+    results = RunResult.model_validate_json((run_dir / "results.json").read_text())
+    assert results.manifest.corpus_fingerprint and results.manifest.probe_counts["fact"]["test"] >= 1
+    assert (run_dir / "report.md").is_file()
+    baseline = run.strategies[0]
+    assert baseline.cost.per_query_usd is not None and baseline.latency.p95_s >= baseline.latency.p50_s
+
+
+def test_rerun_resumes_finished_strategies_and_redoes_changed_ones(tmp_path, registered):
+    messages: list[str] = []
+    evaluate(config(tmp_path, ["counting"]), backend=FakeBackend(), echo=messages.append)
+    assert FITS == ["counting"]
+    evaluate(config(tmp_path, ["counting"]), backend=FakeBackend(), echo=messages.append)
+    assert FITS == ["counting"]  # not fitted again
+    assert any("counting: already done" in m for m in messages)
+    changed = config(tmp_path, ["counting"], seed=7)
+    evaluate(changed, backend=FakeBackend(), echo=messages.append)
+    assert FITS == ["counting", "counting"]  # a different configuration is new work
+
+
+def test_a_failing_strategy_is_recorded_and_the_run_goes_on(tmp_path, registered):
+    run, run_dir = evaluate(config(tmp_path, ["broken", "counting"]), backend=FakeBackend(), echo=lambda _: None)
+    broken = next(s for s in run.strategies if s.name == "broken")
+    assert broken.status == "failed" and "boom in fit" in broken.reason
+    assert (run_dir / "logs" / "broken.log").read_text().count("RuntimeError") >= 1
+    assert next(s for s in run.strategies if s.name == "counting").status == "ok"
+
+
+def test_unknown_strategy_fails_before_any_work(tmp_path, registered):
+    with pytest.raises(AdvisorError, match="did you mean 'counting'"):
+        evaluate(config(tmp_path, ["countin"]), backend=FakeBackend(), echo=lambda _: None)
+    assert not (tmp_path / "run" / "strategies" / "baseline.json").exists()
+
+
+def test_invalid_params_are_a_clear_error(tmp_path, registered):
+    with pytest.raises(AdvisorError, match="invalid parameters for strategy 'baseline'"):
+        evaluate(config(tmp_path, [], params={"baseline": {"max_new_tokens": "lots"}}), backend=FakeBackend(),
+                 echo=lambda _: None)
+
+
+def test_retrieval_recall_compares_document_ids():
+    from advisor.probes import Probe
+    from advisor.results import Answer
+
+    probes = [Probe(id=str(i), question="q", answer="a", source_doc=f"d{i}.md") for i in range(4)]
+    answers = [Answer(probe_id=str(i), text="", sources=[f"d{i if i < 3 else 9}.md#0", "x.md#2"]) for i in range(4)]
+    assert retrieval_recall(probes, answers) == 0.75
+    assert retrieval_recall(probes, [Answer(probe_id=str(i), text="") for i in range(4)]) is None
+
+
+SLOW_RUN = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {tests!r})
+    from advisor import strategy
+    from advisor.backends.fake import FakeBackend
+    from advisor.runner import RunConfig, evaluate
+    import test_runner
+
+    class Slow(test_runner.CountingStrategy):
+        name = "slow"
+        def fit(self, ctx):
+            time.sleep(float({sleep!r}))
+            return super().fit(ctx)
+
+    test_runner.Slow = Slow
+    strategy.BUILTIN_STRATEGIES["slow"] = "test_runner:Slow"
+    strategy.BUILTIN_STRATEGIES["counting"] = "test_runner:CountingStrategy"
+    config = RunConfig(corpus_dir={tiny!r}, probes_path={probes!r}, strategies=["counting", "slow"],
+                       backend="fake", model="fake-model", out_dir={out!r})
+    evaluate(config, backend=FakeBackend(), echo=lambda m: print(m, flush=True))
+""")
+
+
+def test_sigkill_mid_run_leaves_valid_files_and_resume_skips_finished_work(tmp_path):
+    out = tmp_path / "run"
+    script = tmp_path / "slow_run.py"
+
+    def write_script(sleep):
+        script.write_text(SLOW_RUN.format(tests=str(ROOT / "tests"), sleep=sleep, tiny=str(TINY),
+                                          probes=str(TINY / "probes.jsonl"), out=str(out)))
+
+    write_script(60)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "strategies" / "counting.json").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "run ended before the kill"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    for path in (out / "strategies").glob("*.json"):
+        json.loads(path.read_text())  # every file left behind is complete
+    assert not (out / "strategies" / "slow.json").exists()
+    finished = (out / "strategies" / "counting.json").stat().st_mtime_ns
+
+    write_script(0)
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "counting: already done" in done.stdout and "baseline: already done" in done.stdout
+    assert (out / "strategies" / "counting.json").stat().st_mtime_ns == finished
+    assert json.loads((out / "strategies" / "slow.json").read_text())["status"] == "ok"
+    assert (out / "results.json").is_file()
