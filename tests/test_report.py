@@ -1,0 +1,117 @@
+import json
+import re
+
+import pytest
+
+from advisor.errors import InputError
+from advisor.ranking import RankingOptions, rank
+from advisor.report import load_run, write_reports
+from advisor.report.context import probe_rows
+from advisor.report.html import render_html
+from advisor.report.markdown import cell, render_markdown
+from advisor.report.plots import all_plots
+from run_factory import PLANTED_SCRIPT, sample_run
+
+
+@pytest.fixture(scope="module")
+def run():
+    run = sample_run()
+    run.ranking = rank(run.strategies, RankingOptions()).model_dump(mode="json")
+    return run
+
+
+@pytest.fixture(scope="module")
+def page(run):
+    return render_html(run)
+
+
+def test_write_and_reload(run, tmp_path):
+    paths = write_reports(run, tmp_path)
+    assert {p.name for p in paths.values()} == {"results.json", "report.md", "report.html"}
+    again = load_run(tmp_path)
+    assert again == run
+    assert json.loads((tmp_path / "results.json").read_text())["ranking"]["recommendation"]["strategy"] == "rag"
+    # Only the asked-for format is rewritten.
+    (tmp_path / "report.md").unlink()
+    assert set(write_reports(again, tmp_path, formats=("md",))) == {"md"}
+    assert (tmp_path / "report.md").read_text() == render_markdown(run)
+    with pytest.raises(InputError):
+        write_reports(run, tmp_path, formats=("pdf",))
+    with pytest.raises(InputError):
+        load_run(tmp_path / "missing")
+    (tmp_path / "results.json").write_text("{not json")
+    with pytest.raises(InputError):
+        load_run(tmp_path)
+
+
+def test_report_without_stored_ranking_ranks_on_the_fly():
+    bare = sample_run()
+    assert bare.ranking == {}
+    assert "Recommended: **rag**" in render_markdown(bare)
+
+
+def test_markdown_carries_the_numbers(run):
+    text = render_markdown(run)
+    assert "Recommended: **rag** (runner-up: lora)" in text
+    # rag: 25/40 = 62.5%; per 1k = (0.00004 + 0.0004 / 10,000) x 1000 = $0.04; fit 3.2 s; p95 585 ms.
+    assert "| 1 | rag | retrieval | 62.5% (" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 1 | rag"))
+    assert "| $0.04 | $0.0004 | 3.2 s |" in row and "585 ms" in row
+    assert "| lora | 25% | 90% * | 12% | 17% |" in text
+    assert "| lora | rag | 2,480 | rag | lora |" in text
+    assert "| dpo | training | not applicable | needs model weights" in text
+    assert "p=0.041" in text
+
+
+def test_markdown_escapes_tags_and_pipes(run):
+    text = render_markdown(run)
+    assert "<script" not in text
+    assert "&lt;script>" in text  # the skipped document's name, shown as text
+    assert cell("a|b\nc <b>x</b> p<0.05 & d") == "a\\|b c &lt;b>x&lt;/b> p<0.05 &amp; d"
+
+
+def test_html_is_self_contained_and_escaped(run, page):
+    # Exactly one script element: ours, allowed by hash; nothing fetched from anywhere.
+    assert len(re.findall(r"<script", page)) == 1
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "@import" not in page and "url(http" not in page
+    assert "script-src 'sha256-" in page
+    # The planted script appears only escaped: in the question, rag's answer and the manifest.
+    assert PLANTED_SCRIPT not in page
+    assert page.count("&lt;script&gt;document.title=&#39;pwned&#39;") == 3
+
+
+def test_html_has_every_section(run, page):
+    assert '<strong id="recommended">rag</strong>' in page
+    for section in ("leaderboard", "excluded", "kinds", "comparisons", "vs-baseline", "break-even",
+                    "probe-table", "manifest"):
+        assert f'id="{section}"' in page
+    for key in ("accuracy_vs_cost", "kinds", "latency", "break_even"):
+        figure = page.split(f'id="plot-{key}"', 1)[1].split("</figure>", 1)[0]
+        assert "<svg" in figure
+    # One probe row per scored probe; rows where strategies disagree are marked.
+    rows = probe_rows(run)
+    assert page.count("<tr data-kind=") == len(rows) == 40
+    assert page.count('data-disagree="1"') == sum(r.disagree for r in rows)
+
+
+def test_probe_rows_disagreement(run):
+    rows = {r.id: r for r in probe_rows(run)}
+    # fact-0: all three right; fact-5: only rag right (rag 13, lora 4, baseline 2 of 16).
+    assert not rows["fact-0"].disagree
+    assert rows["fact-5"].disagree
+    assert rows["fact-5"].reference == "ref-fact-5"
+    assert rows["fact-5"].answers["rag"].answer.sources == ["docs/fact.md"]
+    # Disagreement = not all three right and not all three wrong:
+    #   fact 16: all right 0-1, all wrong 13-15 -> 11;  multi_hop 8: all wrong 4-7 -> 4;
+    #   reversal 6: all right 0, all wrong 4-5 -> 3;    form 10: all right 0-2, all wrong 9 -> 6.
+    assert sum(r.disagree for r in rows.values()) == 11 + 4 + 3 + 6
+
+
+def test_plots_are_svg_and_deterministic(run):
+    ranking = rank(run.strategies, RankingOptions())
+    first = all_plots(ranking, run.strategies)
+    assert all(svg.startswith("<svg") for svg in first.values())
+    assert first == all_plots(ranking, run.strategies)
+    # Names are text in the SVG, so a reader can search the page for them.
+    assert re.search(r"<text[^>]*>lora</text>", first["accuracy_vs_cost"])
