@@ -268,7 +268,8 @@ class Runner:
 
         options = RankingOptions(**{"queries": self.config.queries, "seed": self.config.seed,
                                     **self.config.ranking})
-        run = RunResult(manifest=self.manifest(), strategies=results)
+        run = RunResult(manifest=self.manifest(), strategies=results,
+                        probes=[p.to_json() for p in self.probe_set.split("test")])
         run.ranking = rank(results, options).model_dump(mode="json")
         write_reports(run, self.run_dir)
         return run
