@@ -10,6 +10,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 
+NEGLIGIBLE_FIT_USD = 1e-6  # below a millionth of a dollar a fit is noise, not an investment
+
+
 class BreakEven(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -56,7 +59,7 @@ def break_evens(costs: dict[str, tuple[float | None, float | None]]) -> list[Bre
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             fit_a, fit_b = costs[a][0], costs[b][0]
-            if not (fit_a or fit_b):  # both zero (or unknown and zero): nothing is amortized
+            if max(fit_a or 0.0, fit_b or 0.0) < NEGLIGIBLE_FIT_USD:  # nothing worth amortizing
                 continue
             pairs.append(break_even(a, fit_a, costs[a][1], b, fit_b, costs[b][1]))
     return pairs

@@ -10,6 +10,8 @@ def usd(value: float | None) -> str:
         return NA
     if value == 0:
         return "$0"
+    if abs(value) < 0.0001:
+        return "<$0.0001"
     if abs(value) < 0.01:
         return f"${value:.2g}"
     return f"${value:,.2f}"

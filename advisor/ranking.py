@@ -134,7 +134,7 @@ class KindTable(BaseModel):
     kinds: list[str]
     counts: dict[str, int]  # scored probes per kind
     accuracy: dict[str, dict[str, float]]  # strategy -> kind -> accuracy
-    winners: dict[str, list[str]]  # kind -> best strategies (ties kept)
+    winners: dict[str, list[str]]  # kind -> best strategies (ties kept; none when all score 0)
 
 
 class Comparison(BaseModel):
@@ -256,7 +256,7 @@ def kind_table(results: list[StrategyResult]) -> KindTable:
     for kind in kinds:
         scores = {name: row[kind] for name, row in accuracy.items() if kind in row}
         best = max(scores.values())
-        winners[kind] = [name for name, value in scores.items() if value == best]
+        winners[kind] = [name for name, value in scores.items() if value == best] if best > 0 else []
     return KindTable(kinds=kinds, counts={k: counts.get(k, 0) for k in kinds}, accuracy=accuracy, winners=winners)
 
 

@@ -48,9 +48,12 @@ def _contributions(winner: LeaderboardEntry, other: LeaderboardEntry, ranking: R
 def _kind_reasons(name: str, ranking: Ranking) -> list[str]:
     table = ranking.kinds
     row = table.accuracy.get(name, {})
+    nobody = [k for k in table.kinds if not table.winners.get(k)]
     wins = [k for k in table.kinds if name in table.winners.get(k, []) and k in row]
-    losses = [k for k in table.kinds if k in row and name not in table.winners.get(k, [])]
+    losses = [k for k in table.kinds if k in row and k not in nobody and name not in table.winners[k]]
     reasons = []
+    if nobody:
+        reasons.append(f"No strategy got any {', '.join(nobody)} probe right.")
     if wins:
         shown = ", ".join(f"{k} ({pct(row[k], 0)}, {table.counts.get(k, 0)} probes)" for k in wins)
         reasons.append(f"It is best or tied best on {shown}.")

@@ -41,3 +41,8 @@ def test_break_evens_only_pairs_with_a_fit_cost():
     # baseline vs lora: 2.0 / (0.0002 - 0.0001) = 20,000 queries.
     assert by_pair[("baseline", "lora")].queries == pytest.approx(20000)
     assert by_pair[("lora", "rag")].queries == pytest.approx(5000)
+
+
+def test_negligible_fit_costs_are_not_paired():
+    # Fits of a billionth of a dollar are noise (a prompt built in milliseconds), not an investment.
+    assert break_evens({"baseline": (1e-9, 0.0002), "few_shot": (5e-9, 0.0003)}) == []

@@ -69,3 +69,15 @@ def test_unknown_cost_is_said():
     rec = rank([only]).recommendation
     assert rec.strategy == "rag" and rec.runner_up is None
     assert any(r.startswith("Its cost is unknown (local compute at 0.50 USD/h)") for r in rec.reasons)
+
+
+def test_kind_nobody_gets_right_has_no_winner():
+    kinds = ["fact", "fact", "multi_hop", "multi_hop"]
+    rag = make_result("rag", [True, True, False, False], kinds=kinds)
+    base = make_result("baseline", [False, True, False, False], kinds=kinds)
+    ranking = rank([rag, base], RankingOptions())
+    assert ranking.kinds.winners == {"fact": ["rag"], "multi_hop": []}
+    reasons = ranking.recommendation.reasons
+    assert "No strategy got any multi_hop probe right." in reasons
+    assert "It is best or tied best on fact (100%, 2 probes)." in reasons
+    assert not any(r.startswith("On multi_hop") for r in reasons)

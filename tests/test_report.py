@@ -115,3 +115,10 @@ def test_plots_are_svg_and_deterministic(run):
     assert first == all_plots(ranking, run.strategies)
     # Names are text in the SVG, so a reader can search the page for them.
     assert re.search(r"<text[^>]*>lora</text>", first["accuracy_vs_cost"])
+
+
+def test_money_formatting():
+    from advisor.formatting import usd
+
+    assert [usd(None), usd(0), usd(7.2e-11), usd(0.0004), usd(0.04), usd(1234.5)] == [
+        "n/a", "$0", "<$0.0001", "$0.0004", "$0.04", "$1,234.50"]
