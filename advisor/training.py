@@ -1,0 +1,289 @@
+"""Shared machinery for strategies that change weights: data, a LoRA loop, budgets, publishing.
+
+The loop is plain torch rather than a Trainer: on a 2-core CPU the Trainer's per-step overhead
+(datasets mapping, accelerate, callbacks) is a visible share of a 60-second fit, and a plain loop
+lets the wall-clock budget stop between two steps exactly. `benchmarks/training.py` measures it
+against TRL's SFTTrainer. Nothing here imports torch at module import time, so listing
+strategies stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.backends.base import Backend, Message
+from advisor.corpus import Corpus
+from advisor.hashing import content_hash
+from advisor.probes import Probe
+from advisor.prompts import chat, question_text
+
+ADAPTER_DIR = "adapter"
+IGNORE = -100  # label for tokens the loss does not count (prompt, padding)
+
+
+class LoraTrainingParams(BaseModel):
+    """LoRA and loop settings shared by every training strategy; defaults keep a fit near a minute
+    on 2 CPU cores with the 135M default model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rank: int = Field(16, ge=1, description="LoRA rank r")
+    alpha: int = Field(32, ge=1, description="LoRA alpha (scale = alpha / rank)")
+    dropout: float = Field(0.05, ge=0.0, lt=1.0, description="dropout on the LoRA input")
+    target_modules: list[str] | Literal["all-linear"] = Field("all-linear", description="modules given "
+                                                              "adapters: 'all-linear' or a list of names")
+    learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate")
+    epochs: float = Field(3.0, gt=0, description="passes over the training examples")
+    max_steps: int | None = Field(None, ge=1, description="optimizer steps; overrides epochs when set")
+    max_seconds: float = Field(90.0, gt=0, description="wall-clock training budget; stops cleanly when reached")
+    batch_size: int = Field(8, ge=1, description="examples per optimizer step")
+    max_length: int = Field(256, ge=16, description="longest training sequence, in tokens")
+    seed: int = Field(0, description="seed for shuffling and adapter initialisation")
+    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
+
+    def training_key(self) -> dict[str, Any]:
+        """What changes the trained weights (not how answers are generated)."""
+        return self.model_dump(exclude={"max_new_tokens"})
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+@dataclass
+class Example:
+    """One training sequence: token ids and labels (IGNORE where the loss does not look)."""
+
+    input_ids: list[int]
+    labels: list[int]
+    kind: str
+
+
+def probe_messages(probe: Probe, system_prompt: str) -> list[Message]:
+    return chat(system_prompt, question_text(probe))
+
+
+def qa_examples(tokenizer, probes: list[Probe], system_prompt: str, max_length: int) -> list[Example]:
+    """Question/answer pairs in the chat template the model is evaluated with; the loss counts
+    only the answer and its end-of-turn token, so the model learns to reply, not to ask."""
+    examples = []
+    for probe in probes:
+        prompt = tokenizer.apply_chat_template(probe_messages(probe, system_prompt),
+                                               add_generation_prompt=True, tokenize=False)
+        full = tokenizer.apply_chat_template(probe_messages(probe, system_prompt)
+                                             + [{"role": "assistant", "content": probe.answer}], tokenize=False)
+        prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
+        full_ids = tokenizer.encode(full.rstrip("\n"), add_special_tokens=False)[:max_length]
+        labels = [IGNORE] * min(len(prompt_ids), len(full_ids)) + full_ids[len(prompt_ids):]
+        if any(label != IGNORE for label in labels):
+            examples.append(Example(full_ids, labels, "qa"))
+    return examples
+
+
+def text_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> list[Example]:
+    """Plain text for continued pre-training, packed into windows of `max_length` tokens so no
+    step is spent on padding."""
+    stream: list[int] = []
+    for text in texts:
+        stream.extend(tokenizer.encode(text.strip(), add_special_tokens=False))
+        stream.append(tokenizer.eos_token_id)
+    return [Example(stream[i:i + max_length], stream[i:i + max_length], kind)
+            for i in range(0, len(stream), max_length) if len(stream[i:i + max_length]) > 1]
+
+
+def corpus_texts(corpus: Corpus) -> list[str]:
+    return [f"{d.id}\n{d.text}" for d in corpus.documents]
+
+
+def data_hash(examples: list[Example]) -> str:
+    return content_hash([[e.input_ids, e.labels] for e in examples])
+
+
+# --- hardware ------------------------------------------------------------------------------------
+
+def training_dtype(device: str, dtype: str = "auto"):
+    """The same rule as generation: bf16 only where the hardware runs it fast, fp32 elsewhere."""
+    from advisor.backends.hf import resolve_dtype
+
+    return resolve_dtype(dtype, device)
+
+
+def fresh_base_model(backend: Backend, dtype: str = "auto"):
+    """A private copy of the base weights to train, so the answering model stays untouched."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModelForCausalLM
+
+    hf = backend.unwrap()
+    model = AutoModelForCausalLM.from_pretrained(hf.model_path, dtype=training_dtype(hf.device, dtype))
+    return model.to(hf.device)
+
+
+def lora_config(params: LoraTrainingParams):
+    from peft import LoraConfig
+
+    return LoraConfig(r=params.rank, lora_alpha=params.alpha, lora_dropout=params.dropout,
+                      target_modules=params.target_modules, task_type="CAUSAL_LM")
+
+
+def model_identity(backend: Backend) -> dict[str, Any]:
+    """Base model identity for artifact keys: weights, never an adapter already applied."""
+    identity = dict(backend.unwrap().identity())
+    identity.pop("adapter", None)
+    return identity
+
+
+# --- the loop ------------------------------------------------------------------------------------
+
+@dataclass
+class TrainStats:
+    steps: int = 0
+    tokens: int = 0
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped_by_budget: bool = False
+    examples: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        """Loss first/last are means over the first and last few steps (single steps are noisy)."""
+        k = max(1, min(5, len(self.losses) // 2))
+        first = sum(self.losses[:k]) / k if self.losses else None
+        last = sum(self.losses[-k:]) / k if self.losses else None
+        return {"steps": self.steps, "train_tokens": self.tokens, "train_loss_first": _round(first),
+                "train_loss_last": _round(last), "loss_window_steps": k, "train_seconds": round(self.seconds, 2),
+                "stopped_by_budget": self.stopped_by_budget, "examples": self.examples}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _batch(examples: list[Example], pad_id: int, device: str):
+    import torch
+
+    width = max(len(e.input_ids) for e in examples)
+    ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(examples), width), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for row, example in enumerate(examples):
+        n = len(example.input_ids)
+        ids[row, :n] = torch.tensor(example.input_ids)
+        labels[row, :n] = torch.tensor(example.labels)
+        mask[row, :n] = 1
+    return ids.to(device), labels.to(device), mask.to(device)
+
+
+def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingParams, *,
+               progress=None, label: str = "lora", stop_check=None):
+    """Wrap `model` in a fresh LoRA adapter and train it on `examples`; returns (peft model, stats).
+
+    Batches are shuffled by seed; each step pads only to its longest sequence. The wall-clock
+    budget is checked before every step, so a fit ends at most one step past `max_seconds`.
+    `stop_check(step)` is a hook for tests and callers that must interrupt training.
+    """
+    import torch
+    from peft import get_peft_model
+
+    from advisor.progress import Progress
+
+    if not examples:
+        raise ValueError("no training examples")
+    torch.manual_seed(params.seed)
+    model = get_peft_model(model, lora_config(params))
+    model.train()
+    device = next(model.parameters()).device
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.learning_rate,
+                                  weight_decay=0.0)
+    per_epoch = -(-len(examples) // params.batch_size)
+    total = params.max_steps or max(1, round(per_epoch * params.epochs))
+    warmup = max(1, total // 10)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: (s + 1) / warmup if s < warmup else max(0.05, (total - s) / (total - warmup + 1)))
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    stats = TrainStats(examples=len(examples))
+    rng = random.Random(params.seed)
+    order: list[Example] = []
+    start = time.perf_counter()
+    progress = progress or Progress(enabled=False)
+    with progress.bar(f"{label}: training", total=total, unit="step") as bar:
+        while stats.steps < total:
+            if time.perf_counter() - start >= params.max_seconds:
+                stats.stopped_by_budget = True
+                break
+            if stop_check is not None:
+                stop_check(stats.steps)
+            if len(order) < params.batch_size:
+                epoch = list(examples)
+                rng.shuffle(epoch)
+                order.extend(epoch)
+            batch, order = order[:params.batch_size], order[params.batch_size:]
+            ids, labels, mask = _batch(batch, pad_id, device)
+            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            stats.steps += 1
+            stats.tokens += int(mask.sum())
+            stats.losses.append(float(loss.detach()))
+            bar.update(1)
+            bar.set_postfix(loss=f"{stats.losses[-1]:.3f}")
+    stats.seconds = time.perf_counter() - start
+    model.eval()
+    return model, stats
+
+
+# --- publishing ----------------------------------------------------------------------------------
+
+def save_adapter(model, folder: Path) -> Path:
+    """peft's save_pretrained: weights plus adapter_config.json, loadable by PeftModel."""
+    target = folder / ADAPTER_DIR
+    model.save_pretrained(str(target))
+    return target
+
+
+def wall_clock_callback(max_seconds: float):
+    """A transformers TrainerCallback that stops training cleanly once `max_seconds` have passed."""
+    from transformers import TrainerCallback
+
+    class WallClockBudget(TrainerCallback):
+        def __init__(self):
+            self.start = time.perf_counter()
+            self.stopped = False
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.start = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if time.perf_counter() - self.start >= max_seconds and state.global_step < state.max_steps:
+                self.stopped = True
+                control.should_training_stop = True
+
+    return WallClockBudget()
+
+
+def log_recorder(stop_check=None):
+    """A TrainerCallback keeping every logged dict (loss, rewards/margins, ...) for fit_info."""
+    from transformers import TrainerCallback
+
+    class LogRecorder(TrainerCallback):
+        def __init__(self):
+            self.logs: list[dict[str, float]] = []
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs:
+                self.logs.append(dict(logs))
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            if stop_check is not None:
+                stop_check(state.global_step)
+
+        def series(self, key: str) -> list[float]:
+            return [float(log[key]) for log in self.logs if key in log]
+
+    return LogRecorder()

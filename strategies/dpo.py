@@ -1,0 +1,167 @@
+"""Direct preference optimisation with a LoRA adapter (TRL's DPOTrainer).
+
+Preferences are built from what the team has: for each train question the reference answer is
+preferred to the base model's own wrong answer, so the model is pushed away from its habits
+towards the house answers. A user can bring their own pairs instead. The reference model is the
+same weights with the adapter disabled, so no second copy of the model is held.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from advisor.backends.base import GenerationRequest
+from advisor.errors import InputError
+from advisor.hashing import content_hash
+from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.scoring import score_answer
+from advisor.strategy import FitContext, Strategy
+from advisor.training import (ADAPTER_DIR, LoraTrainingParams, fresh_base_model, log_recorder, lora_config,
+                              model_identity, save_adapter, wall_clock_callback)
+
+PAIR_FIELDS = ("prompt", "chosen", "rejected")
+
+
+class DpoParams(LoraTrainingParams):
+    learning_rate: float = Field(5e-4, gt=0, description="AdamW learning rate")
+    epochs: float = Field(2.0, gt=0, description="passes over the preference pairs")
+    batch_size: int = Field(4, ge=1, description="pairs per optimizer step")
+    beta: float = Field(0.1, gt=0, description="DPO beta: how far the policy may move from the reference")
+    pairs_file: str | None = Field(None, description="JSONL of {prompt, chosen, rejected} to use instead of "
+                                   "pairs built from the train probes")
+    system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt in training and answering")
+
+
+def read_pairs(path: str | Path) -> list[dict[str, str]]:
+    """Validate a user's preference file; a bad line names the file, the line and the field."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("preference pairs file not found", path=path)
+    pairs = []
+    with path.open(encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as error:
+                raise InputError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
+                                 line=number) from error
+            if not isinstance(data, dict):
+                raise InputError("each line must be a JSON object", path=path, line=number)
+            for name in PAIR_FIELDS:
+                value = data.get(name)
+                if not isinstance(value, str) or not value.strip():
+                    raise InputError("missing or not a non-empty string", path=path, line=number, field=name)
+            extra = sorted(set(data) - set(PAIR_FIELDS))
+            if extra:
+                raise InputError("unknown field", path=path, line=number, field=extra[0])
+            if data["chosen"].strip() == data["rejected"].strip():
+                raise InputError("chosen and rejected are the same text", path=path, line=number, field="rejected")
+            pairs.append({name: data[name] for name in PAIR_FIELDS})
+    if not pairs:
+        raise InputError("no preference pairs in file", path=path)
+    return pairs
+
+
+class DpoStrategy(Strategy):
+    name = "dpo"
+    family = "training"
+    summary = "DPO with a LoRA adapter: reference answers preferred to the base model's own wrong ones (TRL)."
+    Params = DpoParams
+    requires_weights = True
+
+    def build_pairs(self, ctx: FitContext) -> tuple[list[dict[str, str]], dict[str, Any]]:
+        """Pairs from the user's file, or from the train probes the base model gets wrong."""
+        p = self.params
+        if p.pairs_file:
+            pairs = read_pairs(p.pairs_file)
+            return pairs, {"pairs_source": str(p.pairs_file), "pairs_built": len(pairs), "pairs_skipped": 0}
+        probes = ctx.train_probes
+        requests = [GenerationRequest(messages=chat(p.system_prompt, question_text(q)), max_new_tokens=p.max_new_tokens)
+                    for q in probes]
+        with ctx.progress.bar("dpo: base answers for pairs", total=len(requests), unit="probe") as bar:
+            completions = ctx.backend.generate(requests, progress=bar.update)
+        pairs, skipped = [], 0
+        for probe, completion in zip(probes, completions):
+            base = completion.text.strip()
+            if not base or score_answer(probe, base).correct or base == probe.answer.strip():
+                skipped += 1
+                continue
+            pairs.append({"prompt": question_text(probe), "chosen": probe.answer, "rejected": base})
+        return pairs, {"pairs_source": "train probes vs base answers", "pairs_built": len(pairs),
+                       "pairs_skipped": skipped,
+                       "generation_tokens": sum(c.input_tokens + c.output_tokens for c in completions)}
+
+    def fit(self, ctx: FitContext) -> DpoStrategy:
+        p = self.params
+        pairs, pair_info = self.build_pairs(ctx)
+        if not pairs:
+            raise ValueError("dpo: no preference pairs (the base model already answers every train probe)")
+        slot = ctx.artifacts.slot("dpo-adapter", model=model_identity(ctx.backend), corpus=ctx.corpus.fingerprint(),
+                                  pairs=content_hash(pairs), params=p.training_key())
+        if slot.exists():
+            info = dict(slot.meta()["info"], adapter="reused")
+        else:
+            info = {"adapter": "trained", **pair_info}
+            with slot.publish(info=info) as tmp:
+                info.update(self._train(ctx, pairs, tmp))
+        self.adapter_path_ = str(slot.path / ADAPTER_DIR)
+        self.info_ = info
+        self.backend_ = ctx.backend.with_adapter(self.adapter_path_)
+        self.progress_ = ctx.progress
+        return self
+
+    def _train(self, ctx: FitContext, pairs, folder: Path) -> dict[str, Any]:
+        import time
+
+        from datasets import Dataset
+        from trl import DPOConfig, DPOTrainer
+
+        p = self.params
+        hf = ctx.backend.unwrap()
+        model = fresh_base_model(ctx.backend)
+        rows = [{"prompt": chat(p.system_prompt, pair["prompt"]),
+                 "chosen": [{"role": "assistant", "content": pair["chosen"]}],
+                 "rejected": [{"role": "assistant", "content": pair["rejected"]}]} for pair in pairs]
+        budget, recorder = wall_clock_callback(p.max_seconds), log_recorder()
+        with tempfile.TemporaryDirectory() as scratch:
+            args = DPOConfig(output_dir=scratch, per_device_train_batch_size=p.batch_size, learning_rate=p.learning_rate,
+                             num_train_epochs=p.epochs, max_steps=p.max_steps or -1, beta=p.beta,
+                             max_length=p.max_length, seed=p.seed, logging_steps=1, save_strategy="no",
+                             report_to="none", gradient_checkpointing=False, use_cpu=not str(hf.device).startswith("cuda"),
+                             bf16=False, fp16=False, disable_tqdm=not ctx.progress.enabled, dataset_num_proc=None,
+                             lr_scheduler_type="linear", warmup_steps=1)
+            trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                                 processing_class=hf.tokenizer, peft_config=lora_config(p),
+                                 callbacks=[budget, recorder])
+            start = time.perf_counter()
+            trainer.train()
+            seconds = time.perf_counter() - start
+            save_adapter(trainer.model, folder)
+        margins, losses = recorder.series("rewards/margins"), recorder.series("loss")
+        tokens = recorder.series("num_tokens")
+        k = max(1, min(3, len(margins) // 2))
+        return {"steps": trainer.state.global_step, "train_seconds": round(seconds, 2),
+                "stopped_by_budget": budget.stopped,
+                "train_tokens": int(tokens[-1]) if tokens else None,
+                "reward_margin_start": round(sum(margins[:k]) / k, 4) if margins else None,
+                "reward_margin_end": round(sum(margins[-k:]) / k, 4) if margins else None,
+                "train_loss_first": round(losses[0], 4) if losses else None,
+                "train_loss_last": round(losses[-1], 4) if losses else None,
+                "log_window_steps": k, "device": str(hf.device),
+                "train_dtype": str(next(model.parameters()).dtype).removeprefix("torch.")}
+
+    def fit_info(self) -> dict[str, Any]:
+        return dict(getattr(self, "info_", {}), adapter_path=getattr(self, "adapter_path_", None))
+
+    def answer(self, probes):
+        self.check_fitted()
+        messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
+        return self.answer_with_messages(self.backend_, probes, messages, max_new_tokens=self.params.max_new_tokens,
+                                         progress=self.progress_)

@@ -1,0 +1,89 @@
+"""LoRA fine-tuning on what the team already has: its train probes' answers and/or its documents.
+
+Fine-tuning teaches form (the JSON record, the one-line reply) reliably and new facts poorly;
+this strategy is here so the report can show both on the same probes. The adapter is keyed by
+the base weights, the corpus, the exact training tokens and the params, published atomically,
+and reused by later runs.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Literal
+
+from pydantic import Field
+
+from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.strategy import FitContext, Strategy
+from advisor.training import (ADAPTER_DIR, Example, LoraTrainingParams, corpus_texts, data_hash, fresh_base_model,
+                              model_identity, qa_examples, save_adapter, text_examples, train_lora)
+
+
+class LoraParams(LoraTrainingParams):
+    data: Literal["qa", "corpus", "both"] = Field(
+        "qa", description="train on the train split's question/answer pairs in the chat template (fast, "
+        "teaches the house form), on the documents' text (continued pre-training), or both")
+    system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt in training and answering")
+
+
+class LoraStrategy(Strategy):
+    name = "lora"
+    family = "training"
+    summary = "LoRA adapter trained on the train probes' answers and/or the documents (PEFT)."
+    Params = LoraParams
+    requires_weights = True
+    artifact_kind = "lora-adapter"
+
+    # --- what to train on (subclasses add to it) ----------------------------------------------
+    def training_examples(self, ctx: FitContext, tokenizer) -> list[Example]:
+        p = self.params
+        examples: list[Example] = []
+        if p.data in ("qa", "both"):
+            examples += qa_examples(tokenizer, ctx.train_probes, p.system_prompt, p.max_length)
+        if p.data in ("corpus", "both"):
+            examples += text_examples(tokenizer, corpus_texts(ctx.corpus), p.max_length, "corpus")
+        return examples
+
+    def extra_fit_info(self) -> dict[str, Any]:
+        return {"data": self.params.data}
+
+    def on_publish(self, folder) -> None:
+        """Write anything else the artifact should keep beside the adapter."""
+
+    # --- fitting ------------------------------------------------------------------------------
+    def fit(self, ctx: FitContext) -> LoraStrategy:
+        hf = ctx.backend.unwrap()
+        examples = self.training_examples(ctx, hf.tokenizer)
+        if not examples:
+            raise ValueError(f"{self.name}: nothing to train on (no train probes and no corpus text)")
+        slot = ctx.artifacts.slot(self.artifact_kind, strategy=self.name, model=model_identity(ctx.backend),
+                                  corpus=ctx.corpus.fingerprint(), data=data_hash(examples),
+                                  params=self.params.training_key())
+        if slot.exists():
+            info = dict(slot.meta()["info"], adapter="reused")
+        else:
+            info = {"adapter": "trained", **self.extra_fit_info(),
+                    "examples_by_kind": dict(Counter(e.kind for e in examples))}
+            with slot.publish(info=info) as tmp:
+                model = fresh_base_model(ctx.backend)
+                info["device"] = str(hf.device)
+                info["train_dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")
+                model, stats = train_lora(model, hf.tokenizer, examples, self.params, progress=ctx.progress,
+                                          label=self.name)
+                info.update(stats.summary())
+                save_adapter(model, tmp)
+                self.on_publish(tmp)
+        self.adapter_path_ = str(slot.path / ADAPTER_DIR)
+        self.info_ = info
+        self.backend_ = ctx.backend.with_adapter(self.adapter_path_)
+        self.progress_ = ctx.progress
+        return self
+
+    def fit_info(self) -> dict[str, Any]:
+        return dict(getattr(self, "info_", {}), adapter_path=getattr(self, "adapter_path_", None))
+
+    def answer(self, probes):
+        self.check_fitted()
+        messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
+        return self.answer_with_messages(self.backend_, probes, messages, max_new_tokens=self.params.max_new_tokens,
+                                         progress=self.progress_)

@@ -1,0 +1,26 @@
+"""Helpers shared by the training tests: a context on the tiny corpus and the LoRA weights."""
+
+from __future__ import annotations
+
+from advisor.artifacts import ArtifactStore
+from advisor.strategy import FitContext
+
+# Small enough to train in seconds on 2 cores, large enough for the loss to move.
+QUICK = {"max_steps": 8, "batch_size": 4, "rank": 8, "alpha": 16, "max_length": 96, "max_new_tokens": 16}
+
+
+def training_context(backend, tmp_path, corpus, probes, **extra):
+    return FitContext(backend=backend, corpus=corpus, train_probes=probes.split("train"),
+                      dev_probes=probes.split("dev"), artifacts=ArtifactStore(tmp_path / "artifacts"), **extra)
+
+
+def lora_weights(adapter_dir) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(str(adapter_dir / "adapter_model.safetensors"))
+
+
+def published(root, kind: str) -> list:
+    """Finished artifacts and leftover temporary directories of one kind."""
+    folder = root / kind
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []

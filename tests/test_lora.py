@@ -1,0 +1,88 @@
+"""LoRA: trains the real default model, publishes its adapter atomically, reuses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from conftest_training import QUICK, lora_weights, published, training_context
+from strategies.lora import LoraStrategy
+
+
+def test_params_reject_unknown_and_bad_values():
+    with pytest.raises(ValidationError):
+        LoraStrategy({"rnak": 4})
+    with pytest.raises(ValidationError):
+        LoraStrategy({"data": "everything"})
+    assert LoraStrategy().params.data == "qa"
+
+
+def test_not_applicable_on_an_api_backend(fake_backend, tmp_path, tiny_corpus, tiny_probes):
+    ctx = training_context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
+    reason = LoraStrategy().not_applicable_reason(ctx)
+    assert reason and "weights" in reason and "fake" in reason
+
+
+@pytest.mark.integration
+def test_qa_examples_count_only_the_answer(hf_backend, tiny_probes):
+    from advisor.prompts import DEFAULT_SYSTEM_PROMPT
+    from advisor.training import IGNORE, qa_examples
+
+    tok = hf_backend.tokenizer
+    examples = qa_examples(tok, tiny_probes.split("train"), DEFAULT_SYSTEM_PROMPT, 256)
+    first = examples[0]
+    learned = tok.decode([t for t, label in zip(first.input_ids, first.labels) if label != IGNORE])
+    assert learned.startswith(tiny_probes.split("train")[0].answer)
+    assert "<|im_end|>" in learned and DEFAULT_SYSTEM_PROMPT not in learned
+
+
+@pytest.mark.integration
+def test_lora_trains_changes_weights_lowers_loss_and_is_reused(hf_backend, tmp_path, tiny_corpus, tiny_probes):
+    ctx = training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes)
+    strategy = LoraStrategy({**QUICK, "data": "both", "learning_rate": 2e-3}).fit(ctx)
+    info = strategy.fit_info()
+    assert info["adapter"] == "trained" and info["steps"] == 8 and not info["stopped_by_budget"]
+    assert info["train_tokens"] > 0 and info["examples"] == sum(info["examples_by_kind"].values())
+    assert info["train_loss_last"] < info["train_loss_first"]
+    adapter = Path(info["adapter_path"])
+    assert (adapter / "adapter_config.json").is_file()
+    lora_b = {k: v for k, v in lora_weights(adapter).items() if "lora_B" in k}
+    assert lora_b and any(float(v.abs().max()) > 0 for v in lora_b.values())  # B starts at zero
+    answers = strategy.answer(tiny_probes.split("test"))
+    assert [a.probe_id for a in answers] == [p.id for p in tiny_probes.split("test")]
+
+    again = LoraStrategy({**QUICK, "data": "both", "learning_rate": 2e-3}).fit(ctx)
+    assert again.fit_info()["adapter"] == "reused"
+    assert again.fit_info()["adapter_path"] == info["adapter_path"]
+
+
+@pytest.mark.integration
+def test_killed_training_leaves_no_adapter(hf_backend, tmp_path, tiny_corpus, tiny_probes, monkeypatch):
+    import strategies.lora as lora_module
+
+    real = lora_module.train_lora
+
+    def interrupted(*args, **kwargs):
+        def stop(step):
+            if step == 2:
+                raise KeyboardInterrupt("killed mid-training")
+        return real(*args, **kwargs, stop_check=stop)
+
+    monkeypatch.setattr(lora_module, "train_lora", interrupted)
+    ctx = training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes)
+    with pytest.raises(KeyboardInterrupt):
+        LoraStrategy(QUICK).fit(ctx)
+    assert published(tmp_path / "artifacts", "lora-adapter") == []  # nor a half-written temp dir
+
+    monkeypatch.setattr(lora_module, "train_lora", real)
+    assert LoraStrategy({**QUICK, "max_steps": 2}).fit(ctx).fit_info()["adapter"] == "trained"
+
+
+@pytest.mark.integration
+def test_budget_stops_training_cleanly(hf_backend, tmp_path, tiny_corpus, tiny_probes):
+    ctx = training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes)
+    info = LoraStrategy({**QUICK, "max_steps": 1000, "max_seconds": 1.0}).fit(ctx).fit_info()
+    assert info["stopped_by_budget"] and 1 <= info["steps"] < 1000
+    assert (Path(info["adapter_path"]) / "adapter_model.safetensors").is_file()
