@@ -103,16 +103,15 @@ class Runner:
         self.run_dir = Path(config.out_dir or default_run_dir(config))
         self.store = RunStore(self.run_dir)
         self.corpus: Corpus = load_corpus(config.corpus_dir)
-        self.probe_set: ProbeSet = self._load_or_generate_probes()
+        given = read_probes(config.probes_path, seed=config.seed) if config.probes_path else None  # fail fast
         self.backend = self._wrap(backend or self._make_backend(config.backend, config.model, config.base_url))
         self.teacher = self._wrap(teacher) if teacher is not None else self._make_teacher()
+        self.probe_set: ProbeSet = given or self._generated_probes()
         self.artifacts = ArtifactStore(cache_dir() / "artifacts")
         self.cost_model = self._make_cost_model()
 
     # --- set-up ----------------------------------------------------------------------------
-    def _load_or_generate_probes(self) -> ProbeSet:
-        if self.config.probes_path is not None:
-            return read_probes(self.config.probes_path, seed=self.config.seed)
+    def _generated_probes(self) -> ProbeSet:
         generated = self.run_dir / "probes.jsonl"
         if generated.is_file():
             self.echo(f"No --probes given: reusing the probes generated earlier in {generated}")
@@ -120,9 +119,11 @@ class Runner:
         from advisor.probe_generation import generate_probes
 
         self.echo(f"No --probes given: generating probes from the documents of {self.config.corpus_dir}")
-        probes, summary = generate_probes(self.corpus, seed=self.config.seed, progress=self.progress)
+        teacher = None if self.config.teacher is None else self.teacher  # extraction alone by default
+        probes, summary = generate_probes(self.corpus, teacher=teacher, seed=self.config.seed,
+                                          progress=self.progress)
         write_probes(generated, probes)
-        self.echo(f"Generated {len(probes)} probes into {generated}: {summary}")
+        self.echo(f"Generated {len(probes)} probes into {generated}:\n{summary.describe()}")
         return read_probes(generated, seed=self.config.seed)
 
     def _make_backend(self, kind: str, model: str, base_url: str | None) -> Backend:
@@ -291,7 +292,9 @@ def retrieval_recall(probes: list[Probe], answers) -> float | None:
 
 def describe_result(result: StrategyResult) -> str:
     if result.status != "ok":
-        return f"{result.name}: {result.status.replace('_', ' ')}: {result.reason}"
+        status = result.status.replace("_", " ")
+        reason = (result.reason or "").removeprefix(f"{status}: ")
+        return f"{result.name}: {status}: {reason}"
     kinds = ", ".join(f"{k} {v:.0%}" for k, v in result.accuracy_by_kind.items())
     latency = f", p50 {result.latency.p50_s * 1000:.0f} ms" if result.latency else ""
     return f"{result.name}: accuracy {result.accuracy:.1%} ({kinds}); fit {result.fit_s:.1f} s{latency}"
