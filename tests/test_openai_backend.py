@@ -208,3 +208,12 @@ def test_real_server_generates_text_with_usage_and_latency(llama_server, monkeyp
     written = json.dumps([backend.identity()] + [c.model_dump() for c in completions + again])
     assert SECRET not in written
     backend.close()
+
+
+def test_the_factory_builds_it_from_the_command_line_options():
+    from advisor.backends.factory import make_backend
+
+    backend = make_backend("openai", "served-model", base_url="http://127.0.0.1:8080/v1/", batch_size=3)
+    assert isinstance(backend, OpenAIBackend) and backend.batch_size == 3
+    assert backend.identity() == {"backend": "openai", "model": "served-model", "base_url": "http://127.0.0.1:8080/v1"}
+    assert not backend.supports_weights and not backend.supports_loglikelihood

@@ -1,0 +1,193 @@
+"""Generation speed, load time and memory of the default model on this machine; prints figures.
+
+    python benchmarks/generation.py [--prompts 32] [--new-tokens 32] [--threads N]
+
+Throughput: generated tokens/s at batch sizes 1, 8 and 32 with a fixed number of forced new
+tokens (min = max), fp32 and bf16 side by side on the same prompts (the acme sample's baseline
+prompts, test split). Agreement: greedy baseline answers bf16 vs fp32. Load: cold (first
+conversion from GGUF into an empty temporary cache) and warm. Each configuration runs in its
+own process so that its peak memory (maxrss) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBES = ROOT / "corpora" / "acme" / "probes.jsonl"
+BUILTIN_QUESTIONS = [
+    "What is the capital of France?", "How many days are in a leap year?", "What gas do plants absorb?",
+    "Who wrote Romeo and Juliet?", "What is the boiling point of water in Celsius?", "Name a prime number.",
+    "What is the largest ocean?", "How many continents are there?", "What is H2O?", "What is 12 times 12?",
+    "What language is spoken in Brazil?", "What is the speed of light, roughly?", "Name a noble gas.",
+    "What does a thermometer measure?", "Which planet is closest to the sun?", "What is photosynthesis?",
+    "Who painted the Mona Lisa?", "What is the square root of 81?", "What is the currency of Japan?",
+    "What is the tallest mountain?", "What do bees make?", "How many sides does a hexagon have?",
+    "What is the freezing point of water in Fahrenheit?", "Name a mammal that flies.", "What is DNA?",
+    "Which organ pumps blood?", "What is the chemical symbol for gold?", "What is a haiku?",
+    "How many minutes are in an hour?", "What is the capital of Italy?", "What is an atom?",
+    "What is the opposite of hot?"]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def baseline_prompts(n: int) -> tuple[list, list[list[dict]]]:
+    """The baseline strategy's messages for the sample's test probes, else built-in questions."""
+    from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+
+    if PROBES.is_file():
+        from advisor.probes import read_probes
+
+        probes = read_probes(PROBES).split("test")[:n]
+        return probes, [chat(DEFAULT_SYSTEM_PROMPT, question_text(p)) for p in probes]
+    return [], [chat(DEFAULT_SYSTEM_PROMPT, q) for q in BUILTIN_QUESTIONS[:n]]
+
+
+# --- child processes: one configuration each ----------------------------------------------------
+
+def child_load() -> dict:
+    """resolve_model (cold if the cache is empty) and load the backend; library imports excluded."""
+    import transformers  # noqa: F401 (imported first so that load times are the model's own)
+
+    from advisor.backends.hf import HFBackend
+    from advisor.models import resolve_model
+
+    start = time.perf_counter()
+    resolved = resolve_model()
+    resolve_s = time.perf_counter() - start
+    start = time.perf_counter()
+    HFBackend(resolved.path, model_id=resolved.name, dtype="fp32", weights_hash=resolved.weights_hash)
+    return {"resolve_s": resolve_s, "load_s": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: list[int], batch1_prompts: int) -> dict:
+    import torch
+
+    from advisor.backends.base import GenerationRequest
+    from advisor.backends.hf import HFBackend
+    from advisor.models import resolve_model
+
+    resolved = resolve_model()
+    backend = HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, weights_hash=resolved.weights_hash)
+    _, messages = baseline_prompts(n_prompts)
+    texts = [backend.prompt_text(m) for m in messages]
+    tokenizer, model = backend.tokenizer, backend.model
+    options = dict(min_new_tokens=new_tokens, max_new_tokens=new_tokens, do_sample=False, temperature=None,
+                   top_p=None, top_k=None, pad_token_id=tokenizer.pad_token_id)
+    with torch.inference_mode():  # warm-up: first calls pay for allocation and kernel selection
+        model.generate(**tokenizer(texts[:2], return_tensors="pt", padding=True, add_special_tokens=False),
+                       **{**options, "min_new_tokens": 4, "max_new_tokens": 4})
+    throughput = {}
+    for batch_size in batch_sizes:
+        subset = texts[:batch1_prompts] if batch_size == 1 else texts
+        batches = [tokenizer(subset[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+                   for i in range(0, len(subset), batch_size)]
+        start = time.perf_counter()
+        generated = 0
+        with torch.inference_mode():
+            for encoded in batches:
+                output = model.generate(**encoded, **options)
+                generated += (output.shape[1] - encoded["input_ids"].shape[1]) * output.shape[0]
+        elapsed = time.perf_counter() - start
+        throughput[batch_size] = {"tokens": generated, "seconds": elapsed, "tok_s": generated / elapsed}
+    backend.batch_size = 8
+    start = time.perf_counter()
+    answers = backend.generate([GenerationRequest(messages=m, max_new_tokens=48) for m in messages])
+    return {"dtype": backend.dtype_name, "threads": torch.get_num_threads(), "throughput": throughput,
+            "answers": [a.text for a in answers], "answer_s": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+def run_child(args: list[str], env: dict[str, str]) -> dict:
+    result = subprocess.run([sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark child {args} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# --- the parent: runs the children and prints ---------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--prompts", type=int, default=32, help="prompts for batched runs and agreement")
+    parser.add_argument("--batch1-prompts", type=int, default=8, help="prompts for the (slow) batch-1 runs")
+    parser.add_argument("--new-tokens", type=int, default=32, help="forced new tokens per prompt")
+    parser.add_argument("--batch-sizes", default="1,8,32")
+    parser.add_argument("--dtypes", default="float32,bfloat16")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.child:
+        kind, *rest = args.child
+        result = child_load() if kind == "load" else child_generate(
+            rest[0], args.prompts, args.new_tokens, [int(b) for b in args.batch_sizes.split(",")], args.batch1_prompts)
+        print(json.dumps(result))
+        return
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    passthrough = [f"--prompts={args.prompts}", f"--batch1-prompts={args.batch1_prompts}",
+                   f"--new-tokens={args.new_tokens}", f"--batch-sizes={args.batch_sizes}"]
+    if args.threads:
+        passthrough.append(f"--threads={args.threads}")
+    print(f"machine: {os.cpu_count()} logical CPUs; python {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="advisor-bench-") as cache:
+        cold = run_child(["load", *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
+        warm = run_child(["load", *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
+        print(f"load: cold (GGUF -> safetensors conversion) {cold['resolve_s']:.1f} s + model load "
+              f"{cold['load_s']:.2f} s, peak {cold['peak_mb']:.0f} MB")
+        print(f"load: warm resolve {warm['resolve_s']:.2f} s + model load {warm['load_s']:.2f} s, "
+              f"peak {warm['peak_mb']:.0f} MB")
+        runs = {}
+        for dtype in args.dtypes.split(","):
+            runs[dtype] = run_child(["generate", dtype, *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
+    sizes = [int(b) for b in args.batch_sizes.split(",")]
+    print(f"\nthroughput, {args.new_tokens} forced new tokens per prompt "
+          f"({args.batch1_prompts} prompts at batch 1, {args.prompts} otherwise), generated tokens/s:")
+    print(f"{'dtype':<10}{'threads':>8}" + "".join(f"{'batch ' + str(b):>12}" for b in sizes) + f"{'peak MB':>10}")
+    for dtype, run in runs.items():
+        cells = "".join(f"{run['throughput'][str(b)]['tok_s']:>12.1f}" for b in sizes)
+        print(f"{dtype:<10}{run['threads']:>8}{cells}{run['peak_mb']:>10.0f}")
+    reference = runs.get("float32")
+    if reference:
+        base = reference["throughput"]["1"]["tok_s"] if "1" in reference["throughput"] else None
+        if base:
+            for dtype, run in runs.items():
+                best_size, best = max(((b, run["throughput"][str(b)]["tok_s"]) for b in sizes if b > 1),
+                                      key=lambda pair: pair[1], default=(None, None))
+                if best:
+                    print(f"best batched {dtype} (batch {best_size}) vs batch-1 float32: {best / base:.2f}x")
+        probes, _ = baseline_prompts(args.prompts)
+        for dtype, run in runs.items():
+            if dtype == "float32":
+                continue
+            same = sum(a == b for a, b in zip(run["answers"], reference["answers"]))
+            line = f"greedy baseline answers {dtype} vs float32: {same}/{len(run['answers'])} identical"
+            if probes:
+                from advisor.scoring import score_answer
+
+                agree = sum(score_answer(p, a).correct == score_answer(p, b).correct
+                            for p, a, b in zip(probes, run["answers"], reference["answers"]))
+                right = [sum(score_answer(p, a).correct for p, a in zip(probes, r["answers"])) for r in (reference, run)]
+                line += (f"; same correctness on {agree}/{len(probes)}; correct: float32 {right[0]}, "
+                         f"{dtype} {right[1]}")
+            print(line)
+        for dtype, run in runs.items():
+            print(f"answering {len(run['answers'])} baseline probes at batch 8 (max 48 new tokens), {dtype}: "
+                  f"{run['answer_s']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
