@@ -65,13 +65,13 @@ def test_not_applicable_on_an_api_backend(fake_backend, tmp_path, tiny_corpus, t
 @pytest.mark.integration
 def test_dpo_raises_the_reward_margin_on_a_toy_preference_set(hf_backend, tmp_path, tiny_corpus, tiny_probes):
     toy = [{"prompt": f"What colour is widget {i}?", "chosen": "Blue.",
-            "rejected": "I am not sure, it could be many colours."} for i in range(8)]
+            "rejected": "I am not sure, it could be many colours."} for i in range(4)]
     path = _write(tmp_path / "toy.jsonl", [json.dumps(p) for p in toy])
     ctx = training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes)
     params = {**QUICK, "pairs_file": str(path), "learning_rate": 2e-3, "max_length": 64}
     strategy = DpoStrategy(params).fit(ctx)
     info = strategy.fit_info()
-    assert info["adapter"] == "trained" and info["pairs_built"] == 8 and info["steps"] == 8
+    assert info["adapter"] == "trained" and info["pairs_built"] == 4 and info["steps"] == 4
     assert info["reward_margin_end"] > info["reward_margin_start"]
     assert len(published(tmp_path / "artifacts", "dpo-adapter")) == 1
     assert len(strategy.answer(tiny_probes.split("test"))) == len(tiny_probes.split("test"))
