@@ -1,0 +1,172 @@
+"""The transformers backend on the real default model (integration), the response cache over the
+fake backend, and model-name errors (unit)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from advisor.backends.base import GenerationRequest
+from advisor.backends.cache import CachingBackend, ResponseCache
+from advisor.backends.fake import FakeBackend
+from advisor.errors import AdvisorError
+from advisor.models import resolve_model
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SYSTEM = "Answer briefly."
+QUESTIONS = ["What is the capital of France?",
+             "Name a primary colour.",
+             "Which planet is known as the Red Planet? Answer with the name of the planet only.",
+             "What is 2 + 2?"]
+
+
+def ask(question: str, max_new_tokens: int = 12, **options) -> GenerationRequest:
+    return GenerationRequest(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}],
+                             max_new_tokens=max_new_tokens, **options)
+
+
+# --- unit: response cache ----------------------------------------------------------------------
+
+def test_cache_hit_returns_the_original_measurements(tmp_path):
+    inner = FakeBackend(seconds_per_token=0.01)
+    backend = CachingBackend(inner, ResponseCache(tmp_path / "responses.db"))
+    first = backend.generate([ask("What is the capital of France?")])
+    second = backend.generate([ask("What is the capital of France?")])
+    assert len(inner.calls) == 1 and backend.hits == 1
+    assert not first[0].cached and second[0].cached
+    assert second[0].model_dump(exclude={"cached"}) == first[0].model_dump(exclude={"cached"})
+    assert second[0].latency_s > 0 and second[0].input_tokens > 0  # measured values, not the cache's speed
+    assert backend.usage.calls == 2  # a hit still counts as a query answered
+
+
+def test_sampled_requests_are_never_cached(tmp_path):
+    inner = FakeBackend()
+    backend = CachingBackend(inner, ResponseCache(tmp_path / "responses.db"))
+    for _ in range(2):
+        backend.generate([ask("q", temperature=0.8, seed=1)])
+    assert len(inner.calls) == 2 and backend.hits == 0 and len(backend.cache) == 0
+
+
+@pytest.mark.parametrize("change", ["model", "adapter", "messages", "params"])
+def test_cache_key_changes_with_what_determines_the_output(tmp_path, change):
+    cache = ResponseCache(tmp_path / "responses.db")
+    CachingBackend(FakeBackend("m"), cache).generate([ask("q")])
+    inner = FakeBackend("other" if change == "model" else "m")
+    backend = CachingBackend(inner, cache)
+    if change == "adapter":
+        backend = backend.with_adapter("/adapters/a1")
+    request = {"messages": ask("q, again"), "params": ask("q", max_new_tokens=17)}.get(change, ask("q"))
+    backend.generate([request])
+    assert backend.hits == 0 and len(cache) == 2
+    original = CachingBackend(FakeBackend("m"), cache)
+    original.generate([ask("q")])
+    assert original.hits == 1  # and the original is still a hit
+
+
+# --- unit: model names -------------------------------------------------------------------------
+
+def test_unknown_model_name_suggests_the_close_one():
+    with pytest.raises(AdvisorError, match="unknown model 'smollm2-13m'.*did you mean 'smollm2-135m'"):
+        resolve_model("smollm2-13m")
+    with pytest.raises(AdvisorError, match="known models: smollm2-135m"):
+        resolve_model("gpt-unknown-xyz")
+
+
+def test_a_folder_without_config_is_not_a_model(tmp_path):
+    with pytest.raises(AdvisorError, match="not a packaged model nor a folder with config.json"):
+        resolve_model(str(tmp_path))
+
+
+# --- integration: the real default model -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def resolved():
+    return resolve_model()
+
+
+@pytest.fixture(scope="module")
+def backend(resolved):
+    from advisor.backends.hf import HFBackend
+
+    return HFBackend(resolved.path, model_id=resolved.name, dtype="fp32", weights_hash=resolved.weights_hash,
+                     batch_size=len(QUESTIONS))
+
+
+@pytest.mark.integration
+def test_second_resolve_is_fast_and_stable(resolved):
+    start = time.perf_counter()
+    again = resolve_model()
+    assert time.perf_counter() - start < 5
+    assert again.weights_hash == resolved.weights_hash and again.path == resolved.path
+    assert len(resolved.weights_hash) == 64
+
+
+@pytest.mark.integration
+def test_batched_left_padded_greedy_matches_batch_of_one(backend):
+    requests = [ask(q) for q in QUESTIONS]
+    backend.batch_size = len(requests)
+    batched = backend.generate(requests)
+    backend.batch_size = 1
+    single = backend.generate(requests)
+    backend.batch_size = len(requests)
+    lengths = {c.input_tokens for c in batched}
+    assert len(lengths) > 1, "prompts of different lengths, so the batch really is padded"
+    assert [c.text for c in batched] == [c.text for c in single]
+    assert [c.output_tokens for c in batched] == [c.output_tokens for c in single]
+    assert all(c.text and c.output_tokens > 0 for c in batched)
+    # A batch shares one wall time; each answer's compute share is that wall over the batch size.
+    assert len({c.latency_s for c in batched}) == 1
+    assert batched[0].compute_s == pytest.approx(batched[0].latency_s / len(requests))
+
+
+@pytest.mark.integration
+def test_input_tokens_are_the_chat_templated_prompt_unpadded(backend):
+    requests = [ask("Hi.", max_new_tokens=1),
+                ask("Explain, in one sentence, why the sky looks blue during the day.", max_new_tokens=1)]
+    completions = backend.generate(requests)
+    for request, completion in zip(requests, completions):
+        templated = backend.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True,
+                                                          tokenize=True)["input_ids"]
+        assert completion.input_tokens == len(templated) == backend.count_message_tokens(request.messages)
+    assert completions[0].input_tokens < completions[1].input_tokens
+
+
+@pytest.mark.integration
+def test_eos_stops_generation_and_is_not_in_the_text(backend):
+    short, long = backend.generate([ask("What is 2 + 2?", max_new_tokens=32),
+                                    ask("Write a long story about a dragon.", max_new_tokens=32)])
+    assert short.output_tokens < 32, "a short answer ends at the end-of-turn token, not at the limit"
+    assert "<|im_end|>" not in short.text and "<|im_start|>" not in short.text
+    # output tokens are the text's tokens plus the end-of-turn token that stopped it
+    assert short.output_tokens == backend.count_tokens(short.text) + 1
+    assert long.output_tokens == 32
+
+
+@pytest.mark.integration
+def test_loglikelihood_ranks_the_obvious_choice_first(backend):
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "What is the capital of France?"}]
+    scores = backend.loglikelihood(messages, ["Paris", "Banana bread", "The number seven"])
+    assert max(range(3), key=scores.__getitem__) == 0
+    assert all(s < 0 for s in scores)
+
+
+@pytest.mark.integration
+def test_identity_changes_with_dtype_and_adapter(backend, resolved, tmp_path):
+    from peft import LoraConfig, get_peft_model
+
+    from advisor.backends.hf import HFBackend
+
+    base = backend.identity()
+    assert base == {"backend": "hf", "model": "smollm2-135m", "weights": resolved.weights_hash,
+                    "adapter": None, "dtype": "float32"}
+    bf16 = HFBackend(resolved.path, model_id=resolved.name, dtype="bf16", weights_hash=resolved.weights_hash)
+    assert bf16.identity()["dtype"] == "bfloat16" and bf16.identity() != base
+    peft_model = get_peft_model(bf16.model, LoraConfig(r=2, target_modules=["q_proj"], task_type="CAUSAL_LM"))
+    peft_model.save_pretrained(tmp_path / "adapter")
+    adapted = backend.with_adapter(str(tmp_path / "adapter"))
+    assert adapted.identity()["adapter"] and adapted.identity() != base
+    assert {k: v for k, v in adapted.identity().items() if k != "adapter"} == \
+        {k: v for k, v in base.items() if k != "adapter"}
