@@ -1,0 +1,108 @@
+"""LoRA training speed and memory: our plain torch loop vs TRL's SFTTrainer, fp32 vs bf16.
+
+Same model (the default SmolLM2-135M), same data (the sample corpus's train question/answer
+pairs in the chat template), same LoRA config and steps. Each configuration runs in its own
+process so that peak memory (resource.getrusage ru_maxrss: the process's peak resident set)
+belongs to it alone. Tokens/s counts non-padding tokens of the examples consumed, including
+the first (slow, warm-up) step for both paths. Usage: python benchmarks/training.py [steps]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS = {"rank": 16, "alpha": 32, "dropout": 0.05, "batch_size": 4, "max_length": 128, "learning_rate": 1e-3}
+
+
+def _examples(tokenizer):
+    from advisor.probes import read_probes
+    from advisor.prompts import DEFAULT_SYSTEM_PROMPT
+    from advisor.training import qa_examples
+
+    probes = read_probes(ROOT / "corpora" / "acme" / "probes.jsonl").split("train")
+    return probes, qa_examples(tokenizer, probes, DEFAULT_SYSTEM_PROMPT, SETTINGS["max_length"])
+
+
+def run_one(path: str, dtype: str, steps: int) -> dict:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from advisor.training import LoraTrainingParams, lora_config, train_lora
+
+    from advisor.models import resolve_model
+
+    model_dir = resolve_model("smollm2-135m").path
+    torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    probes, examples = _examples(tokenizer)
+    mean_tokens = sum(len(e.input_ids) for e in examples) / len(examples)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype)
+    params = LoraTrainingParams(**{k: v for k, v in SETTINGS.items()}, max_steps=steps, max_seconds=3600)
+    start = time.perf_counter()
+    if path == "ours":
+        _, stats = train_lora(model, tokenizer, examples, params)
+        tokens = stats.tokens
+    else:
+        import tempfile
+
+        from datasets import Dataset
+        from trl import SFTConfig, SFTTrainer
+
+        from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+
+        rows = [{"prompt": chat(DEFAULT_SYSTEM_PROMPT, question_text(p)),
+                 "completion": [{"role": "assistant", "content": p.answer}]} for p in probes]
+        with tempfile.TemporaryDirectory() as scratch:
+            args = SFTConfig(output_dir=scratch, per_device_train_batch_size=SETTINGS["batch_size"], max_steps=steps,
+                             learning_rate=SETTINGS["learning_rate"], max_length=SETTINGS["max_length"],
+                             logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
+                             gradient_checkpointing=False, bf16=False, disable_tqdm=True)
+            trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+                                 processing_class=tokenizer, peft_config=lora_config(params))
+            start = time.perf_counter()  # dataset preparation above is not counted
+            trainer.train()
+        tokens = int(steps * SETTINGS["batch_size"] * mean_tokens)
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"path": path, "dtype": dtype, "steps": steps, "tokens": tokens, "seconds": round(seconds, 2),
+            "tokens_per_s": round(tokens / seconds, 1), "peak_rss_mb": round(peak_mb)}
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        print(json.dumps(run_one(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+        return
+    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 6
+    import os as _os
+
+    print(f"LoRA r={SETTINGS['rank']} all-linear, batch {SETTINGS['batch_size']}, {steps} steps, "
+          f"{_os.cpu_count()} CPUs, load average {_os.getloadavg()[0]:.1f}")
+    results = []
+    for path, dtype in [("ours", "fp32"), ("sft_trainer", "fp32"), ("ours", "bf16")]:
+        out = subprocess.run([sys.executable, __file__, "--one", path, dtype, str(steps)], capture_output=True,
+                             text=True, cwd=ROOT)
+        line = next((l for l in out.stdout.splitlines() if l.startswith("{")), None)
+        if line is None:
+            print(f"{path} {dtype}: failed\n{out.stderr[-2000:]}")
+            continue
+        results.append(json.loads(line))
+        r = results[-1]
+        print(f"{r['path']:12} {r['dtype']:5} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = "
+              f"{r['tokens_per_s']:7.1f} tok/s, peak RSS {r['peak_rss_mb']} MB", flush=True)
+    by = {(r["path"], r["dtype"]): r for r in results}
+    if ("ours", "fp32") in by and ("sft_trainer", "fp32") in by:
+        print(f"ours / SFTTrainer (fp32): {by['ours', 'fp32']['tokens_per_s'] / by['sft_trainer', 'fp32']['tokens_per_s']:.2f}x")
+    if ("ours", "fp32") in by and ("ours", "bf16") in by:
+        print(f"bf16 / fp32 (ours): {by['ours', 'bf16']['tokens_per_s'] / by['ours', 'fp32']['tokens_per_s']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
