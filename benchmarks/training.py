@@ -89,7 +89,7 @@ def main() -> None:
     for path, dtype in [("ours", "fp32"), ("sft_trainer", "fp32"), ("ours", "bf16")]:
         out = subprocess.run([sys.executable, __file__, "--one", path, dtype, str(steps)], capture_output=True,
                              text=True, cwd=ROOT)
-        line = next((l for l in out.stdout.splitlines() if l.startswith("{")), None)
+        line = next((l for l in reversed(out.stdout.splitlines()) if l.startswith('{"')), None)
         if line is None:
             print(f"{path} {dtype}: failed\n{out.stderr[-2000:]}")
             continue
