@@ -14,11 +14,8 @@ from advisor.strategy import FitContext, registered_strategies, strategy_class
 from conftest import TINY
 
 # The cheapest settings that still exercise fit for strategies that train weights.
-QUICK_PARAMS = {
-    "lora": {"max_steps": 1, "batch_size": 2},
-    "dpo": {"max_steps": 1, "batch_size": 2},
-    "augmented_ft": {"max_steps": 1, "batch_size": 2},
-}
+QUICK = {"max_steps": 1, "batch_size": 2, "max_length": 64, "max_new_tokens": 8, "rank": 4}
+QUICK_PARAMS = {"lora": QUICK, "dpo": QUICK, "augmented_ft": QUICK}
 
 NAMES = sorted(registered_strategies())
 
