@@ -148,11 +148,13 @@ def main() -> None:
         warm = run_child(["load", *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
         print(f"load: cold (GGUF -> safetensors conversion) {cold['resolve_s']:.1f} s + model load "
               f"{cold['load_s']:.2f} s, peak {cold['peak_mb']:.0f} MB")
-        print(f"load: warm resolve {warm['resolve_s']:.2f} s + model load {warm['load_s']:.2f} s, "
-              f"peak {warm['peak_mb']:.0f} MB")
+        print(f"load: warm resolve {warm['resolve_s']:.2f} s + model load {warm['load_s']:.2f} s "
+              f"(includes transformers' lazy model-class imports), peak {warm['peak_mb']:.0f} MB", flush=True)
         runs = {}
         for dtype in args.dtypes.split(","):
-            runs[dtype] = run_child(["generate", dtype, *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
+            runs[dtype] = run = run_child(["generate", dtype, *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
+            rates = ", ".join(f"batch {b}: {v['tok_s']:.1f} tok/s" for b, v in run["throughput"].items())
+            print(f"{dtype} done ({run['threads']} threads): {rates}", flush=True)
     sizes = [int(b) for b in args.batch_sizes.split(",")]
     print(f"\nthroughput, {args.new_tokens} forced new tokens per prompt "
           f"({args.batch1_prompts} prompts at batch 1, {args.prompts} otherwise), generated tokens/s:")
