@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.errors import InputError
 from advisor.hashing import content_hash
+from advisor.jsonl import read_jsonl_objects
 
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
@@ -82,33 +83,21 @@ def _validate_choices(probe: Probe, path: Path, line: int) -> None:
 def read_probes(path: str | Path, *, seed: int = 0) -> ProbeSet:
     """Parse and validate a JSONL probe file; assign seeded splits when the file has none."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("probe file not found", path=path)
     probes: list[Probe] = []
     lines: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as error:
-                raise InputError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
-                                 line=number) from error
-            if not isinstance(data, dict):
-                raise InputError("each line must be a JSON object", path=path, line=number)
-            try:
-                probe = Probe.model_validate(data)
-            except ValidationError as error:
-                first = error.errors()[0]
-                field = ".".join(str(part) for part in first["loc"]) or None
-                raise InputError(first["msg"], path=path, line=number, field=field) from error
-            _validate_choices(probe, path, number)
-            if probe.id in lines:
-                raise InputError(f"duplicate id {probe.id!r} (first on line {lines[probe.id]})", path=path,
-                                 line=number, field="id")
-            lines[probe.id] = number
-            probes.append(probe)
+    for number, data in read_jsonl_objects(path, "probe file"):
+        try:
+            probe = Probe.model_validate(data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or None
+            raise InputError(first["msg"], path=path, line=number, field=field) from error
+        _validate_choices(probe, path, number)
+        if probe.id in lines:
+            raise InputError(f"duplicate id {probe.id!r} (first on line {lines[probe.id]})", path=path,
+                             line=number, field="id")
+        lines[probe.id] = number
+        probes.append(probe)
     if not probes:
         raise InputError("no probes in file", path=path)
     with_split = [p for p in probes if p.split is not None]

@@ -8,7 +8,6 @@ same weights with the adapter disabled, so no second copy of the model is held.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,13 @@ from pydantic import Field
 from advisor.backends.base import GenerationRequest
 from advisor.errors import InputError
 from advisor.hashing import content_hash
+from advisor.jsonl import read_jsonl_objects
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.scoring import score_answer
-from advisor.strategy import FitContext, Strategy
-from advisor.training import (ADAPTER_DIR, LoraTrainingParams, fresh_base_model, log_recorder, lora_config,
+from advisor.strategy import FitContext
+from advisor.training import (LoraTrainingParams, fresh_base_model, log_recorder, lora_config,
                               model_identity, save_adapter, wall_clock_callback)
+from strategies.lora import AdapterStrategy
 
 PAIR_FIELDS = ("prompt", "chosen", "rejected")
 
@@ -40,36 +41,24 @@ class DpoParams(LoraTrainingParams):
 def read_pairs(path: str | Path) -> list[dict[str, str]]:
     """Validate a user's preference file; a bad line names the file, the line and the field."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("preference pairs file not found", path=path)
     pairs = []
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            try:
-                data = json.loads(raw)
-            except json.JSONDecodeError as error:
-                raise InputError(f"not valid JSON ({error.msg}, column {error.colno})", path=path,
-                                 line=number) from error
-            if not isinstance(data, dict):
-                raise InputError("each line must be a JSON object", path=path, line=number)
-            for name in PAIR_FIELDS:
-                value = data.get(name)
-                if not isinstance(value, str) or not value.strip():
-                    raise InputError("missing or not a non-empty string", path=path, line=number, field=name)
-            extra = sorted(set(data) - set(PAIR_FIELDS))
-            if extra:
-                raise InputError("unknown field", path=path, line=number, field=extra[0])
-            if data["chosen"].strip() == data["rejected"].strip():
-                raise InputError("chosen and rejected are the same text", path=path, line=number, field="rejected")
-            pairs.append({name: data[name] for name in PAIR_FIELDS})
+    for number, data in read_jsonl_objects(path, "preference pairs file"):
+        for name in PAIR_FIELDS:
+            value = data.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise InputError("missing or not a non-empty string", path=path, line=number, field=name)
+        extra = sorted(set(data) - set(PAIR_FIELDS))
+        if extra:
+            raise InputError("unknown field", path=path, line=number, field=extra[0])
+        if data["chosen"].strip() == data["rejected"].strip():
+            raise InputError("chosen and rejected are the same text", path=path, line=number, field="rejected")
+        pairs.append({name: data[name] for name in PAIR_FIELDS})
     if not pairs:
         raise InputError("no preference pairs in file", path=path)
     return pairs
 
 
-class DpoStrategy(Strategy):
+class DpoStrategy(AdapterStrategy):
     name = "dpo"
     family = "training"
     summary = "DPO with a LoRA adapter: reference answers preferred to the base model's own wrong ones (TRL)."
@@ -111,11 +100,7 @@ class DpoStrategy(Strategy):
             info = {"adapter": "trained", **pair_info}
             with slot.publish(info=info) as tmp:
                 info.update(self._train(ctx, pairs, tmp))
-        self.adapter_path_ = str(slot.path / ADAPTER_DIR)
-        self.info_ = info
-        self.backend_ = ctx.backend.with_adapter(self.adapter_path_)
-        self.progress_ = ctx.progress
-        return self
+        return self.adopt_adapter(ctx, slot, info)
 
     def _train(self, ctx: FitContext, pairs, folder: Path) -> dict[str, Any]:
         import time
@@ -156,12 +141,3 @@ class DpoStrategy(Strategy):
                 "train_loss_last": round(losses[-1], 4) if losses else None,
                 "log_window_steps": k, "device": str(hf.device),
                 "train_dtype": str(next(model.parameters()).dtype).removeprefix("torch.")}
-
-    def fit_info(self) -> dict[str, Any]:
-        return dict(getattr(self, "info_", {}), adapter_path=getattr(self, "adapter_path_", None))
-
-    def answer(self, probes):
-        self.check_fitted()
-        messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
-        return self.answer_with_messages(self.backend_, probes, messages, max_new_tokens=self.params.max_new_tokens,
-                                         progress=self.progress_)

@@ -26,7 +26,28 @@ class LoraParams(LoraTrainingParams):
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt in training and answering")
 
 
-class LoraStrategy(Strategy):
+class AdapterStrategy(Strategy):
+    """Shared by strategies whose fitted state is a LoRA adapter: answer through it with the
+    same prompt it was trained with, and report what training recorded."""
+
+    def adopt_adapter(self, ctx: FitContext, slot, info: dict[str, Any]):
+        self.adapter_path_ = str(slot.path / ADAPTER_DIR)
+        self.info_ = info
+        self.backend_ = ctx.backend.with_adapter(self.adapter_path_)
+        self.progress_ = ctx.progress
+        return self
+
+    def fit_info(self) -> dict[str, Any]:
+        return dict(getattr(self, "info_", {}), adapter_path=getattr(self, "adapter_path_", None))
+
+    def answer(self, probes):
+        self.check_fitted()
+        messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
+        return self.answer_with_messages(self.backend_, probes, messages, max_new_tokens=self.params.max_new_tokens,
+                                         progress=self.progress_)
+
+
+class LoraStrategy(AdapterStrategy):
     name = "lora"
     family = "training"
     summary = "LoRA adapter trained on the train probes' answers and/or the documents (PEFT)."
@@ -73,17 +94,4 @@ class LoraStrategy(Strategy):
                 info.update(stats.summary())
                 save_adapter(model, tmp)
                 self.on_publish(tmp)
-        self.adapter_path_ = str(slot.path / ADAPTER_DIR)
-        self.info_ = info
-        self.backend_ = ctx.backend.with_adapter(self.adapter_path_)
-        self.progress_ = ctx.progress
-        return self
-
-    def fit_info(self) -> dict[str, Any]:
-        return dict(getattr(self, "info_", {}), adapter_path=getattr(self, "adapter_path_", None))
-
-    def answer(self, probes):
-        self.check_fitted()
-        messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
-        return self.answer_with_messages(self.backend_, probes, messages, max_new_tokens=self.params.max_new_tokens,
-                                         progress=self.progress_)
+        return self.adopt_adapter(ctx, slot, info)

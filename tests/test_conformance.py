@@ -11,7 +11,6 @@ import pytest
 from advisor.artifacts import ArtifactStore
 from advisor.errors import NotFittedError
 from advisor.strategy import FitContext, registered_strategies, strategy_class
-from conftest import TINY
 
 # The cheapest settings that still exercise fit for strategies that train weights.
 QUICK = {"max_steps": 1, "batch_size": 2, "max_length": 64, "max_new_tokens": 8, "rank": 4}

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +16,7 @@ from advisor import strategy as strategy_module
 from advisor.backends.fake import FakeBackend
 from advisor.errors import AdvisorError
 from advisor.results import RunResult, StrategyResult
-from advisor.runner import RunConfig, Runner, evaluate, retrieval_recall
+from advisor.runner import RunConfig, evaluate, retrieval_recall
 from advisor.strategy import Strategy
 from conftest import ROOT, TINY
 
