@@ -32,7 +32,7 @@ from advisor.progress import Progress
 from advisor.results import Manifest, RunResult, ScoredAnswer, StrategyResult, Usage
 from advisor.run_store import RunStore
 from advisor.scoring import score_answer
-from advisor.strategy import FitContext, Strategy, make_strategy, strategy_class
+from advisor.strategy import FitContext, Strategy, strategy_class
 
 log = logging.getLogger(__name__)
 
