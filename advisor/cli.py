@@ -93,6 +93,9 @@ def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url
              queries, settings, chroma_url, batch_size, dtype, seed, hourly_rate, prices_path, min_accuracy,
              max_p95_ms, budget, weights, fit_budget, config_path, no_cache, quiet) -> None:
     """Run strategies on CORPUS_DIR's documents and probes, rank them and write a report."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # weight-loading bars would bury the run's own progress
     from advisor.progress import Progress
     from advisor.ranking import parse_weights
     from advisor.runner import RunConfig, evaluate as run_evaluation
@@ -228,9 +231,7 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     for noisy in ("transformers", "chromadb", "httpx", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()  # weight-loading bars would bury the run's own progress
 
 
 def main() -> None:
