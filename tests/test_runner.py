@@ -169,3 +169,19 @@ def test_sigkill_mid_run_leaves_valid_files_and_resume_skips_finished_work(tmp_p
     assert (out / "strategies" / "counting.json").stat().st_mtime_ns == finished
     assert json.loads((out / "strategies" / "slow.json").read_text())["status"] == "ok"
     assert (out / "results.json").is_file()
+
+
+def test_without_probes_the_run_generates_them_says_so_and_reuses_them(tmp_path, registered):
+    from conftest import ACME
+
+    messages: list[str] = []
+    cfg = RunConfig(corpus_dir=ACME, strategies=[], backend="fake", model="fake-model", out_dir=tmp_path / "run")
+    run, run_dir = evaluate(cfg, backend=FakeBackend(), echo=messages.append)
+    assert any("No --probes given: generating probes" in m for m in messages)
+    generated = run_dir / "probes.jsonl"
+    assert generated.is_file() and run.manifest.probes == str(generated)
+    counts = run.manifest.probe_counts
+    assert counts["fact"]["test"] > 0 and counts["reversal"]["test"] > 0
+    messages.clear()
+    evaluate(cfg, backend=FakeBackend(), echo=messages.append)
+    assert any("reusing the probes generated earlier" in m for m in messages)
