@@ -53,7 +53,8 @@ class PromptRefinementParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rounds: int = Field(2, ge=1, le=10, description="refinement rounds (each scores its candidates on dev)")
-    candidates_per_round: int = Field(3, ge=0, le=10, description="teacher-written candidates per round")
+    candidates_per_round: int = Field(1, ge=0, le=10, description="teacher-written candidates per round "
+                                      "(each costs one pass over dev; 1 keeps a default run short on a CPU)")
     failures_shown: int = Field(4, ge=1, le=20, description="failed dev answers shown to the teacher per candidate")
     teacher_max_new_tokens: int = Field(160, ge=16, description="longest prompt the teacher may write")
     teacher_temperature: float = Field(0.0, ge=0.0, le=2.0,
