@@ -86,7 +86,7 @@ class FullContextStrategy(Strategy):
         tokens, window, room = self._budget(ctx)
         if tokens + room > window:
             what = "corpus" if self.params.subsample is None else "subsample"
-            return (f"not applicable: {what} is {tokens} tokens, context is {window} "
+            return (f"{what} is {tokens} tokens, context is {window} "
                     f"({room} kept for question and answer); set subsample to use part of it")
         return None
 
