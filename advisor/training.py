@@ -42,7 +42,7 @@ class LoraTrainingParams(BaseModel):
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate")
     epochs: float = Field(3.0, gt=0, description="passes over the training examples")
     max_steps: int | None = Field(None, ge=1, description="optimizer steps; overrides epochs when set")
-    max_seconds: float = Field(90.0, gt=0, description="wall-clock training budget; stops cleanly when reached")
+    max_seconds: float = Field(60.0, gt=0, description="wall-clock training budget; stops cleanly when reached")
     batch_size: int = Field(8, ge=1, description="examples per optimizer step")
     max_length: int = Field(256, ge=16, description="longest training sequence, in tokens")
     seed: int = Field(0, description="seed for shuffling and adapter initialisation")
