@@ -58,6 +58,18 @@ def read_pairs(path: str | Path) -> list[dict[str, str]]:
     return pairs
 
 
+def _bar_without_log_lines():
+    """transformers' training bar, minus the log dict it writes under the bar at every step."""
+    from transformers.trainer_callback import ProgressCallback
+
+    class BarWithoutLogLines(ProgressCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if self.training_bar is not None and logs and "loss" in logs:
+                self.training_bar.set_postfix(loss=f"{logs['loss']:.4g}")
+
+    return BarWithoutLogLines()
+
+
 class DpoStrategy(AdapterStrategy):
     name = "dpo"
     family = "training"
@@ -125,6 +137,13 @@ class DpoStrategy(AdapterStrategy):
             trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                                  processing_class=hf.tokenizer, peft_config=lora_config(p),
                                  callbacks=[budget, recorder])
+            # The trainer prints every log dict to stdout; the recorder keeps them, the bar shows progress.
+            from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+            trainer.remove_callback(PrinterCallback)
+            if ctx.progress.enabled:
+                trainer.remove_callback(ProgressCallback)
+                trainer.add_callback(_bar_without_log_lines())
             start = time.perf_counter()
             trainer.train()
             seconds = time.perf_counter() - start
