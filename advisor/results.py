@@ -90,7 +90,8 @@ class StrategyResult(BaseModel):
     reason: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     config_hash: str = ""
-    fit_s: float = 0.0
+    fit_s: float = 0.0  # as if uncached: wall time plus the measured time of cached responses used
+    fit_cache_saved_s: float = 0.0  # the part of fit_s that this run took from the response cache
     fit_usage: Usage = Field(default_factory=Usage)
     fit_info: dict[str, Any] = Field(default_factory=dict)
     answer_s: float = 0.0

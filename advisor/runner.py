@@ -196,13 +196,18 @@ class Runner:
         usage = self.backend.usage
         return usage if self.teacher is self.backend else usage + self.teacher.usage
 
+    def _cache_saved_s(self) -> float:
+        saved = getattr(self.backend, "saved_s", 0.0)
+        return saved if self.teacher is self.backend else saved + getattr(self.teacher, "saved_s", 0.0)
+
     def _fit_and_answer(self, strategy: Strategy, ctx: FitContext, base: StrategyResult) -> StrategyResult:
         name = strategy.name
         try:
-            usage_before = self._usage()
+            usage_before, saved_before = self._usage(), self._cache_saved_s()
             start = time.perf_counter()
             strategy.fit(ctx)
-            fit_s = time.perf_counter() - start
+            saved = self._cache_saved_s() - saved_before
+            fit_s = time.perf_counter() - start + saved  # a cached fit costs what it cost when first run
             fit_usage = self._usage() - usage_before
             probes = self.probe_set.split("test")
             start = time.perf_counter()
@@ -218,6 +223,7 @@ class Runner:
         if len(answers) != len(probes):
             return base.model_copy(update={"status": "failed",
                                            "reason": f"returned {len(answers)} answers for {len(probes)} probes"})
+        base = base.model_copy(update={"fit_cache_saved_s": saved})
         return self._score(strategy, base, probes, answers, fit_s, fit_usage, answer_s)
 
     def _score(self, strategy, base, probes, answers, fit_s, fit_usage, answer_s) -> StrategyResult:

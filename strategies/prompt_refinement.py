@@ -252,10 +252,13 @@ def derived_candidates(prompt: str, failures: list[tuple[Probe, str]], train: li
         failing_kinds[probe.kind].append(probe)
     for kind, probes in sorted(failing_kinds.items()):
         examples = [t for t in train if t.kind == kind] or probes
+        # The model does not know our kind names; it can see how such questions begin.
+        cue = _common_words([t.question for t in examples + probes], at_end=False)
+        when = f'When a question begins with "{cue}"' if cue else f"When a question asks for {kind} data"
         keys = next((k for k in map(_json_keys, probes) if k), None)
         if keys:
             example = next((t for t in examples if _json_keys(t) == keys and _json_example(t)), None)
-            rule = (f"When a question asks for {kind} data, reply with only a JSON object with exactly the keys "
+            rule = (f"{when}, reply with only a JSON object with exactly the keys "
                     + ", ".join(f'"{k}"' for k in keys) + ".")
             if example:
                 rule += f' For example, to "{example.question}" reply: {_json_example(example)}'
@@ -271,7 +274,7 @@ def derived_candidates(prompt: str, failures: list[tuple[Probe, str]], train: li
                 parts.append(f'begin your answer with "{opening}"')
             if closing:
                 parts.append(f'end it with "{closing}"')
-            rule = f"When answering {kind} questions, " + " and ".join(parts) + "."
+            rule = f"{when}, " + " and ".join(parts) + "."
             if examples and examples[0].answer:
                 rule += f' For example, to "{examples[0].question}" reply: {examples[0].answer}'
             rules.append((f"derived: fixed phrase for {kind}", rule))

@@ -43,6 +43,19 @@ class CountingStrategy(Strategy):
                                          [chat(DEFAULT_SYSTEM_PROMPT, question_text(p)) for p in probes])
 
 
+class FitGeneratingStrategy(CountingStrategy):
+    """Calls the model while fitting, as prompt refinement and DPO do."""
+
+    name = "fit_generating"
+
+    def fit(self, ctx):
+        from advisor.backends.base import GenerationRequest
+
+        self.fit_completions_ = ctx.backend.generate(
+            [GenerationRequest(messages=[{"role": "user", "content": p.question}]) for p in ctx.train_probes])
+        return super().fit(ctx)
+
+
 class BrokenStrategy(CountingStrategy):
     name = "broken"
 
@@ -55,6 +68,7 @@ def registered(monkeypatch):
     FITS.clear()
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "counting", "test_runner:CountingStrategy")
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "broken", "test_runner:BrokenStrategy")
+    monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "fit_generating", "test_runner:FitGeneratingStrategy")
 
 
 def config(tmp_path, strategies, **extra):
@@ -185,3 +199,16 @@ def test_without_probes_the_run_generates_them_says_so_and_reuses_them(tmp_path,
     messages.clear()
     evaluate(cfg, backend=FakeBackend(), echo=messages.append)
     assert any("reusing the probes generated earlier" in m for m in messages)
+
+
+def test_a_fit_served_from_the_response_cache_still_counts_its_measured_time(tmp_path, registered):
+    backend = FakeBackend(seconds_per_token=0.5)  # every fit-time call "costs" seconds of device time
+    first, _ = evaluate(config(tmp_path / "a", ["fit_generating"]), backend=backend, echo=lambda _: None)
+    second, _ = evaluate(config(tmp_path / "b", ["fit_generating"]), backend=backend, echo=lambda _: None)
+    cold = next(s for s in first.strategies if s.name == "fit_generating")
+    warm = next(s for s in second.strategies if s.name == "fit_generating")
+    assert cold.fit_cache_saved_s == 0.0
+    # The fake reports 0.5 s per token for each of the 4 train questions; the second fit replays them
+    # from the cache and is charged what they cost when measured.
+    assert warm.fit_cache_saved_s > 4 * 0.5
+    assert warm.fit_s >= warm.fit_cache_saved_s

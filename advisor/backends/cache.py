@@ -56,6 +56,7 @@ class CachingBackend(Backend):
         self.supports_loglikelihood = inner.supports_loglikelihood
         self.adapter_path = inner.adapter_path
         self.hits = 0
+        self.saved_s = 0.0  # device seconds the hits would have cost, as originally measured
 
     def _key(self, kind: str, payload: dict) -> str:
         return content_hash({"kind": kind, "identity": self.inner.identity(), **payload})
@@ -69,6 +70,7 @@ class CachingBackend(Backend):
             if hit is not None:
                 results[index] = Completion(**{**hit, "cached": True})
                 self.hits += 1
+                self.saved_s += results[index].compute_s
             else:
                 misses.append(index)
         if progress and len(requests) - len(misses):
