@@ -46,12 +46,17 @@ class Recorder:
         self.bodies: list[dict] = []
         self.headers: list[dict] = []
         self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
 
     def __call__(self, path, headers, body):
         with self.lock:
             self.bodies.append(body)
             self.headers.append(headers)
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
         time.sleep(self.delay)
+        with self.lock:
+            self.in_flight -= 1
         question = body["messages"][-1]["content"]
         if "too long" in question:
             return 400, {"error": {"message": f"context length exceeded (key {SECRET} echoed)",
@@ -64,13 +69,12 @@ def test_batch_goes_out_concurrently_with_usage_latency_and_greedy_params(monkey
     recorder = Recorder(delay=0.3)
     with json_server(recorder) as url:
         backend = OpenAIBackend("served-model", base_url=url, batch_size=8, max_retries=0)
-        start = time.perf_counter()
         completions = backend.generate([ask(f"q{i}", max_new_tokens=7) for i in range(8)])
-        wall = time.perf_counter() - start
     assert [c.text for c in completions] == [f"echo: q{i}" for i in range(8)]
     assert all(c.input_tokens == 11 and c.output_tokens == 3 and not c.usage_estimated for c in completions)
-    assert all(0.3 <= c.latency_s < 2 and c.compute_s == c.latency_s for c in completions)
-    assert wall < 8 * 0.3 / 2, "requests in a batch must be sent concurrently"
+    assert all(c.latency_s >= 0.3 and c.compute_s == c.latency_s for c in completions)
+    # Observed at the server, not by timing: requests of one batch overlap there.
+    assert recorder.most_in_flight > 1, "requests in a batch must be sent concurrently"
     assert backend.usage.input_tokens == 88 and backend.usage.calls == 8
     body = recorder.bodies[0]
     assert body["model"] == "served-model" and body["temperature"] == 0 and body["max_tokens"] == 7
