@@ -29,8 +29,7 @@ def resolve_dtype(dtype: str, device: str):
     if dtype == "auto":
         if device.startswith("cuda"):
             return torch.bfloat16
-        cpu_bf16 = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "")()
-        return torch.bfloat16 if cpu_bf16 in {"AVX512", "AVX512_BF16", "AMX"} or _cpu_flags_bf16() else torch.float32
+        return torch.bfloat16 if _cpu_flags_bf16() else torch.float32
     return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp32": torch.float32,
             "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16}[dtype]
 
