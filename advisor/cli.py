@@ -73,7 +73,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--set", "settings", multiple=True, metavar="STRATEGY.PARAM=VALUE",
               help="Set a strategy parameter, e.g. --set rag.k=6 (repeatable).")
 @click.option("--chroma-url", default=None, help="Use a Chroma server for RAG instead of the embedded store.")
-@click.option("--batch-size", type=int, default=None, help="Generation batch size [8].")
+@click.option("--batch-size", type=int, default=None, help="Generation batch size [16].")
 @click.option("--dtype", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=None,
               help="Weights precision for local models [auto: bf16 where the hardware supports it].")
 @click.option("--seed", type=int, default=None, help="Seed for splits, sampling and training [0].")

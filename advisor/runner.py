@@ -59,7 +59,7 @@ class RunConfig(BaseModel):
     out_dir: Path | None = None
     queries: int = 10_000
     seed: int = 0
-    batch_size: int = 8
+    batch_size: int = 16
     dtype: str = "auto"
     hourly_rate_usd: float | None = None
     prices_path: Path | None = None

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
 
+from advisor.answer_length import AnswerLengthParams
 from advisor.artifacts import ArtifactStore
 from advisor.backends.base import Backend, GenerationRequest, Message
 from advisor.corpus import Corpus
@@ -104,10 +105,12 @@ class Strategy:
             raise NotFittedError(f"strategy '{self.name}' must be fitted before it can answer")
 
     def answer_with_messages(self, backend: Backend, probes: list[Probe], messages: list[list[Message]],
-                             *, sources: list[list[str]] | None = None, max_new_tokens: int = 64,
+                             lengths: AnswerLengthParams | None = None, *, sources: list[list[str]] | None = None,
                              progress: Progress | None = None) -> list[Answer]:
         """Answer each probe from its prepared messages: choices by log-likelihood where the
-        backend can, free generation otherwise, in the backend's batches."""
+        backend can, free generation otherwise, in the backend's batches. `lengths` caps each
+        answer by its probe's kind (the defaults when a strategy has no such params)."""
+        lengths = lengths or AnswerLengthParams()
         sources = sources or [[] for _ in probes]
         answers: dict[int, Answer] = {}
         generate_at = []
@@ -123,7 +126,8 @@ class Strategy:
                                         latency_s=elapsed, compute_s=elapsed, sources=sources[index])
             else:
                 generate_at.append(index)
-        requests = [GenerationRequest(messages=messages[i], max_new_tokens=max_new_tokens) for i in generate_at]
+        requests = [GenerationRequest(messages=messages[i], max_new_tokens=lengths.limit_for(probes[i]))
+                    for i in generate_at]
         progress = progress or Progress(enabled=False)
         with progress.bar(f"{self.name}: answering", total=len(requests), unit="probe") as bar:
             completions = backend.generate(requests, progress=bar.update)

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from advisor.answer_length import AnswerLengthParams
 from advisor.backends.base import Backend, Message
 from advisor.corpus import Corpus
 from advisor.hashing import content_hash
@@ -28,11 +29,9 @@ ADAPTER_DIR = "adapter"
 IGNORE = -100  # label for tokens the loss does not count (prompt, padding)
 
 
-class LoraTrainingParams(BaseModel):
+class LoraTrainingParams(AnswerLengthParams):
     """LoRA and loop settings shared by every training strategy; defaults keep a fit near a minute
     on 2 CPU cores with the 135M default model."""
-
-    model_config = ConfigDict(extra="forbid")
 
     rank: int = Field(16, ge=1, description="LoRA rank r")
     alpha: int = Field(32, ge=1, description="LoRA alpha (scale = alpha / rank)")
@@ -46,11 +45,9 @@ class LoraTrainingParams(BaseModel):
     batch_size: int = Field(8, ge=1, description="examples per optimizer step")
     max_length: int = Field(256, ge=16, description="longest training sequence, in tokens")
     seed: int = Field(0, description="seed for shuffling and adapter initialisation")
-    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
-
     def training_key(self) -> dict[str, Any]:
         """What changes the trained weights (not how answers are generated)."""
-        return self.model_dump(exclude={"max_new_tokens"})
+        return self.model_dump(exclude=set(AnswerLengthParams.model_fields))
 
 
 # --- data ----------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def run_one(path: str, dtype: str, steps: int) -> dict:
             args = SFTConfig(output_dir=scratch, per_device_train_batch_size=SETTINGS["batch_size"], max_steps=steps,
                              learning_rate=SETTINGS["learning_rate"], max_length=SETTINGS["max_length"],
                              logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
-                             gradient_checkpointing=False, bf16=False, disable_tqdm=True)
+                             gradient_checkpointing=False, bf16=dtype == "bf16", disable_tqdm=True)
             trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                                  processing_class=tokenizer, peft_config=lora_config(params))
             start = time.perf_counter()  # dataset preparation above is not counted
@@ -86,7 +86,7 @@ def main() -> None:
     print(f"LoRA r={SETTINGS['rank']} all-linear, batch {SETTINGS['batch_size']}, {steps} steps, "
           f"{_os.cpu_count()} CPUs, load average {_os.getloadavg()[0]:.1f}")
     results = []
-    for path, dtype in [("ours", "fp32"), ("sft_trainer", "fp32"), ("ours", "bf16")]:
+    for path, dtype in [("ours", "fp32"), ("sft_trainer", "fp32"), ("ours", "bf16"), ("sft_trainer", "bf16")]:
         out = subprocess.run([sys.executable, __file__, "--one", path, dtype, str(steps)], capture_output=True,
                              text=True, cwd=ROOT)
         line = next((l for l in reversed(out.stdout.splitlines()) if l.startswith('{"')), None)
@@ -98,8 +98,10 @@ def main() -> None:
         print(f"{r['path']:12} {r['dtype']:5} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = "
               f"{r['tokens_per_s']:7.1f} tok/s, peak RSS {r['peak_rss_mb']} MB", flush=True)
     by = {(r["path"], r["dtype"]): r for r in results}
-    if ("ours", "fp32") in by and ("sft_trainer", "fp32") in by:
-        print(f"ours / SFTTrainer (fp32): {by['ours', 'fp32']['tokens_per_s'] / by['sft_trainer', 'fp32']['tokens_per_s']:.2f}x")
+    for dtype in ("fp32", "bf16"):
+        if ("ours", dtype) in by and ("sft_trainer", dtype) in by:
+            ratio = by["ours", dtype]["tokens_per_s"] / by["sft_trainer", dtype]["tokens_per_s"]
+            print(f"ours / SFTTrainer ({dtype}): {ratio:.2f}x")
     if ("ours", "fp32") in by and ("ours", "bf16") in by:
         print(f"bf16 / fp32 (ours): {by['ours', 'bf16']['tokens_per_s'] / by['ours', 'fp32']['tokens_per_s']:.2f}x")
 

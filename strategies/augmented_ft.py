@@ -26,7 +26,6 @@ class AugmentedParams(LoraParams):
         "both", description="besides the augmented statements: the train question/answer pairs, the documents' "
         "text, or both")
     epochs: float = Field(1.0, gt=0, description="passes over original + augmented examples")
-    max_seconds: float = Field(75.0, gt=0, description="wall-clock training budget; stops cleanly when reached")
     max_length: int = Field(128, ge=16, description="longest training sequence, in tokens")
 
 

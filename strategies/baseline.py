@@ -6,17 +6,15 @@ answering from what it already knows.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from advisor.answer_length import AnswerLengthParams
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.strategy import FitContext, Strategy
 
 
-class BaselineParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BaselineParams(AnswerLengthParams):
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt for every question")
-    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
 
 
 class BaselineStrategy(Strategy):
@@ -33,5 +31,5 @@ class BaselineStrategy(Strategy):
     def answer(self, probes):
         self.check_fitted()
         messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
-        return self.answer_with_messages(self.backend_, probes, messages,
-                                         max_new_tokens=self.params.max_new_tokens, progress=self.progress_)
+        return self.answer_with_messages(self.backend_, probes, messages, self.params,
+                                         progress=self.progress_)

@@ -15,18 +15,16 @@ import uuid
 from collections import defaultdict
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from advisor.answer_length import AnswerLengthParams
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.strategy import FitContext, Strategy
 
 
-class StaticFewShotParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StaticFewShotParams(AnswerLengthParams):
     k: int = Field(4, ge=1, description="examples in each prompt")
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt for every question")
-    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
 
 
 class FewShotParams(StaticFewShotParams):
@@ -59,8 +57,8 @@ class _FewShotBase(Strategy):
 
     def _answer(self, probes, examples: list[list[tuple[str, str]]]):
         messages = [chat(self.params.system_prompt, question_text(p), examples=ex) for p, ex in zip(probes, examples)]
-        return self.answer_with_messages(self.backend_, probes, messages,
-                                         max_new_tokens=self.params.max_new_tokens, progress=self.progress_)
+        return self.answer_with_messages(self.backend_, probes, messages, self.params,
+                                         progress=self.progress_)
 
     def fit_info(self) -> dict[str, Any]:
         return dict(getattr(self, "info_", {}))

@@ -11,8 +11,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from advisor.answer_length import AnswerLengthParams
 from advisor.corpus import Document
 from advisor.errors import NotApplicableError
 from advisor.prompts import chat, question_text
@@ -22,12 +23,9 @@ DEFAULT_FULL_SYSTEM = "Answer using only the documents. Reply with the short ans
 DEFAULT_FULL_TEMPLATE = "Documents:\n{documents}\n\nQuestion: {question}"
 
 
-class FullContextParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class FullContextParams(AnswerLengthParams):
     system_prompt: str = Field(DEFAULT_FULL_SYSTEM, description="system prompt for every question")
     template: str = Field(DEFAULT_FULL_TEMPLATE, description="user message; must contain {documents} and {question}")
-    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
     question_room: int = Field(128, ge=0, description="tokens kept free for the question (besides the answer)")
     subsample: float | None = Field(None, gt=0, description="use part of the corpus: a number below 1 is a "
                                     "fraction of the documents, a whole number >= 1 a count of documents; "
@@ -110,9 +108,9 @@ class FullContextStrategy(Strategy):
     def answer(self, probes):
         self.check_fitted()
         messages = [self._messages(self.documents_text_, question_text(p)) for p in probes]
-        return self.answer_with_messages(self.backend_, probes, messages,
+        return self.answer_with_messages(self.backend_, probes, messages, self.params,
                                          sources=[list(self.document_ids_) for _ in probes],
-                                         max_new_tokens=self.params.max_new_tokens, progress=self.progress_)
+                                         progress=self.progress_)
 
     def fit_info(self) -> dict[str, Any]:
         return dict(getattr(self, "info_", {}))

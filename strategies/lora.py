@@ -43,7 +43,7 @@ class AdapterStrategy(Strategy):
     def answer(self, probes):
         self.check_fitted()
         messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
-        return self.answer_with_messages(self.backend_, probes, messages, max_new_tokens=self.params.max_new_tokens,
+        return self.answer_with_messages(self.backend_, probes, messages, self.params,
                                          progress=self.progress_)
 
 

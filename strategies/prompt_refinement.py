@@ -15,8 +15,9 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from advisor.answer_length import AnswerLengthParams
 from advisor.backends.base import GenerationRequest
 from advisor.errors import NotApplicableError
 from advisor.hashing import content_hash
@@ -49,10 +50,8 @@ INSTRUCTIONS = [
 ]
 
 
-class PromptRefinementParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    rounds: int = Field(2, ge=1, le=10, description="refinement rounds (each scores its candidates on dev)")
+class PromptRefinementParams(AnswerLengthParams):
+    rounds: int = Field(1, ge=1, le=10, description="refinement rounds (each scores its candidates on dev; later rounds start from the best prompt so far)")
     candidates_per_round: int = Field(1, ge=0, le=10, description="teacher-written candidates per round "
                                       "(each costs one pass over dev; 1 keeps a default run short on a CPU)")
     failures_shown: int = Field(4, ge=1, le=20, description="failed dev answers shown to the teacher per candidate")
@@ -60,7 +59,6 @@ class PromptRefinementParams(BaseModel):
     teacher_temperature: float = Field(0.0, ge=0.0, le=2.0,
                                        description="0: vary the meta-prompt per candidate; >0: also sample, seeded")
     derived_candidates: bool = Field(True, description="also try rule-derived candidates (JSON keys, fixed phrases)")
-    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
 
 
 class PromptRefinementStrategy(Strategy):
@@ -100,8 +98,8 @@ class PromptRefinementStrategy(Strategy):
     def answer(self, probes: list[Probe]):
         self.check_fitted()
         messages = [chat(self.prompt_, question_text(p)) for p in probes]
-        return self.answer_with_messages(self.backend_, probes, messages,
-                                         max_new_tokens=self.params.max_new_tokens, progress=self.progress_)
+        return self.answer_with_messages(self.backend_, probes, messages, self.params,
+                                         progress=self.progress_)
 
     def fit_info(self) -> dict[str, Any]:
         return dict(getattr(self, "info_", {}))
@@ -110,7 +108,7 @@ class PromptRefinementStrategy(Strategy):
     def _score(self, ctx: FitContext, prompt: str, dev: list[Probe]) -> tuple[float, list[tuple[Probe, str]]]:
         """Dev accuracy of `prompt` and its failures (probe, answer given)."""
         messages = [chat(prompt, question_text(p)) for p in dev]
-        answers = self.answer_with_messages(ctx.backend, dev, messages, max_new_tokens=self.params.max_new_tokens)
+        answers = self.answer_with_messages(ctx.backend, dev, messages, self.params)
         failures = [(p, a.text) for p, a in zip(dev, answers) if not score_answer(p, a.text).correct]
         return 1 - len(failures) / len(dev), failures
 
@@ -278,6 +276,7 @@ def derived_candidates(prompt: str, failures: list[tuple[Probe, str]], train: li
             if examples and examples[0].answer:
                 rule += f' For example, to "{examples[0].question}" reply: {examples[0].answer}'
             rules.append((f"derived: fixed phrase for {kind}", rule))
+    rules = [(origin, rule) for origin, rule in rules if rule not in prompt]  # already tried and kept
     candidates = [(origin, f"{prompt}\n{rule}") for origin, rule in rules]
     if len(rules) > 1:
         candidates.append(("derived: all rules", prompt + "\n" + "\n".join(rule for _, rule in rules)))

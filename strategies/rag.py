@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from advisor.answer_length import AnswerLengthParams
 from advisor.chunking import chunk_corpus
 from advisor.errors import AdvisorError
 from advisor.hashing import content_hash
@@ -24,9 +25,7 @@ DEFAULT_RAG_SYSTEM = "Answer using only the context. Reply with the short answer
 DEFAULT_RAG_TEMPLATE = "Context:\n{context}\n\nQuestion: {question}"
 
 
-class RagParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RagParams(AnswerLengthParams):
     k: int = Field(4, ge=1, description="chunks put in each prompt")
     search: Literal["similarity", "mmr"] = Field("similarity", description="nearest chunks, or maximal "
                                                  "marginal relevance (nearest but not redundant)")
@@ -36,7 +35,6 @@ class RagParams(BaseModel):
     chunk_unit: Literal["chars", "tokens"] = Field("chars", description="chars, or embedding-model tokens")
     system_prompt: str = Field(DEFAULT_RAG_SYSTEM, description="system prompt for every question")
     template: str = Field(DEFAULT_RAG_TEMPLATE, description="user message; must contain {context} and {question}")
-    max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
     chroma_url: str | None = Field(None, description="a Chroma server (http://host:port) instead of the "
                                    "local persistent index")
     embed_batch: int = Field(256, ge=1, description="chunks embedded and added per batch while indexing")
@@ -169,8 +167,8 @@ class RagStrategy(Strategy):
             user = p.template.format(context=context, question=question_text(probe))
             messages.append(chat(p.system_prompt, user))
             sources.append([f"{d.metadata['doc_id']}#{d.metadata['chunk_index']}" for d in docs])
-        return self.answer_with_messages(self.backend_, probes, messages, sources=sources,
-                                         max_new_tokens=p.max_new_tokens, progress=self.progress_)
+        return self.answer_with_messages(self.backend_, probes, messages, p, sources=sources,
+                                         progress=self.progress_)
 
     def fit_info(self) -> dict[str, Any]:
         return dict(getattr(self, "info_", {}))

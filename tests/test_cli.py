@@ -40,6 +40,24 @@ def test_every_command_is_in_the_readme(path):
     assert f"advisor {' '.join(path)}" in readme
 
 
+def test_the_readme_strategy_example_runs(fake_backend, tiny_corpus, tiny_probes, tmp_path):
+    from advisor.artifacts import ArtifactStore
+    from advisor.strategy import FitContext
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Writing a strategy"):]
+    code = section[section.index("```python") + len("```python"):section.index("```\n", section.index("```python") + 9)]
+    namespace: dict = {"__name__": "readme_example"}
+    exec(compile(code, "README.md", "exec"), namespace)
+    strategy = namespace["TerseStrategy"]({"max_new_tokens": 5})
+    ctx = FitContext(backend=fake_backend, corpus=tiny_corpus, train_probes=tiny_probes.split("train"),
+                     dev_probes=tiny_probes.split("dev"), artifacts=ArtifactStore(tmp_path))
+    probes = tiny_probes.split("test")
+    answers = strategy.fit(ctx).answer(probes)
+    assert [a.probe_id for a in answers] == [p.id for p in probes]
+    assert all(len(a.text.split()) <= 5 for a in answers)
+
+
 def run_cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "advisor.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=300)

@@ -8,6 +8,7 @@ import pytest
 
 from advisor.backends.fake import FakeBackend
 from advisor.errors import InputError
+from advisor.prompts import chat
 from conftest_training import QUICK, published, training_context
 from strategies.dpo import DpoStrategy, read_pairs
 
@@ -73,6 +74,20 @@ def test_dpo_raises_the_reward_margin_on_a_toy_preference_set(hf_backend, tmp_pa
     info = strategy.fit_info()
     assert info["adapter"] == "trained" and info["pairs_built"] == 4 and info["steps"] == 4
     assert info["reward_margin_end"] > info["reward_margin_start"]
+    # The likelihood term (on by default) makes the preferred answer itself more likely, not only
+    # more likely than the rejected one.
+    asked = chat(strategy.params.system_prompt, toy[0]["prompt"])
+    assert strategy.backend_.loglikelihood(asked, ["Blue."])[0] > hf_backend.loglikelihood(asked, ["Blue."])[0]
     assert len(published(tmp_path / "artifacts", "dpo-adapter")) == 1
     assert len(strategy.answer(tiny_probes.split("test"))) == len(tiny_probes.split("test"))
     assert DpoStrategy(params).fit(ctx).fit_info()["adapter"] == "reused"
+
+
+def test_loss_is_dpo_plus_the_chosen_likelihood_unless_weighted_to_zero(tmp_path):
+    from trl import DPOConfig
+
+    from strategies.dpo import _loss_settings
+
+    assert DPOConfig(output_dir=str(tmp_path), use_cpu=True, **_loss_settings(0.0)).loss_type == ["sigmoid"]
+    combined = DPOConfig(output_dir=str(tmp_path), use_cpu=True, **_loss_settings(0.5))
+    assert combined.loss_type == ["sigmoid", "sft"] and combined.loss_weights == [1.0, 0.5]

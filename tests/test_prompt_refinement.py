@@ -37,7 +37,7 @@ def make_ctx(tmp_path, *, backend=None, teacher=None, dev=None, train=None):
 def test_refinement_beats_baseline_with_teacher_and_derived_candidates(tmp_path):
     teacher = FakeBackend(scripted={"improve the system prompt": TEACHER_REPLY})
     ctx = make_ctx(tmp_path, teacher=teacher)
-    strategy = make_strategy("prompt_refinement").fit(ctx)
+    strategy = make_strategy("prompt_refinement", {"rounds": 2}).fit(ctx)  # round 2 builds on round 1's best
     info = strategy.fit_info()
     assert info["baseline_dev_accuracy"] == 0.0
     assert info["best_dev_accuracy"] == 1.0
@@ -110,6 +110,8 @@ def test_derived_fixed_phrase_from_regex_and_shared_references():
     (origin, prompt), = derived_candidates("Base.", [(fail, "Hello")], train)
     assert origin == "derived: fixed phrase for style"
     assert prompt.startswith("Base.\n") and 'end it with "Kind regards, Acme Support"' in prompt
+    # A later round starts from that prompt: the same rule is not offered (and scored on dev) again.
+    assert derived_candidates(prompt, [(fail, "Hello")], train) == []
 
 
 def test_module_imports_without_torch():

@@ -89,18 +89,26 @@ class Backend(ABC):
     # --- shared behaviour ------------------------------------------------------------------
     def generate(self, requests: list[GenerationRequest],
                  progress: ProgressCallback | None = None) -> list[Completion]:
-        """Generate in batches of `batch_size`, calling `progress(n_done)` after each batch."""
-        completions: list[Completion] = []
-        for start in range(0, len(requests), self.batch_size):
-            batch = requests[start:start + self.batch_size]
-            results = self._generate_batch(batch)
-            for completion in results:
+        """Generate in batches of `batch_size`, calling `progress(n_done)` after each batch.
+
+        A batch runs as long as its longest row, so requests are batched with others of the same
+        length cap and similar prompt length; completions come back in the order asked."""
+        order = sorted(range(len(requests)), key=lambda i: (requests[i].max_new_tokens, _prompt_chars(requests[i])))
+        completions: list[Completion | None] = [None] * len(requests)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            results = self._generate_batch([requests[i] for i in batch])
+            for index, completion in zip(batch, results):
                 self.usage = self.usage + Usage(input_tokens=completion.input_tokens,
                                                 output_tokens=completion.output_tokens, calls=1)
-            completions.extend(results)
+                completions[index] = completion
             if progress:
                 progress(len(batch))
-        return completions
+        return [c for c in completions if c is not None]
 
     def close(self) -> None:
         """Release resources (servers, threads); a no-op by default."""
+
+
+def _prompt_chars(request: GenerationRequest) -> int:
+    return sum(len(m["content"]) for m in request.messages)

@@ -1,0 +1,66 @@
+"""The whole default `advisor evaluate` on the sample corpus, cold: where the minutes go.
+
+Runs the README's first command in a fresh cache (empty response cache, no artifacts) and
+prints wall time overall and per strategy (fit and answering), with accuracy beside it, so a
+change to the defaults shows what it buys and what it costs. The converted model is reused
+unless --convert is given (the conversion is a one-off of about 30 s).
+
+Usage: python benchmarks/evaluate.py [--convert] [--keep DIR] [extra `advisor evaluate` options]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--convert", action="store_true", help="convert the model again too (fully cold)")
+    parser.add_argument("--keep", type=Path, help="keep the run directory here instead of a temporary one")
+    args, extra = parser.parse_known_args()
+
+    from advisor.paths import cache_dir
+
+    work = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    cache = work / "cache"
+    cache.mkdir()
+    if not args.convert and (cache_dir() / "models").exists():
+        (cache / "models").symlink_to(cache_dir() / "models")
+    run_dir = args.keep or work / "run"
+    command = [sys.executable, "-m", "advisor.cli", "evaluate", str(ROOT / "corpora" / "acme"),
+               "--probes", str(ROOT / "corpora" / "acme" / "probes.jsonl"), "--out", str(run_dir), "--quiet", *extra]
+    started = time.perf_counter()
+    done = subprocess.run(command, env={**os.environ, "DSMR_ADVISOR_CACHE": str(cache)})
+    wall = time.perf_counter() - started
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
+    if done.returncode != 0:
+        sys.exit(f"advisor evaluate exited with {done.returncode}")
+
+    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    print(f"\nadvisor evaluate, cold ({'model converted' if args.convert else 'converted model reused'}): "
+          f"{wall / 60:.1f} min wall, peak RSS {peak_gb:.1f} GB, {os.cpu_count()} CPUs")
+    print(f"{'strategy':<18}{'fit s':>8}{'answer s':>10}{'total s':>9}{'accuracy':>10}  by kind")
+    accounted = 0.0
+    for entry in results["strategies"]:
+        fit, answer = entry.get("fit_s") or 0.0, entry.get("answer_s") or 0.0
+        accounted += fit + answer
+        if entry["status"] != "ok":
+            print(f"{entry['name']:<18}{'':>8}{'':>10}{'':>9}{'':>10}  {entry['status']}: {entry.get('reason', '')[:60]}")
+            continue
+        kinds = ", ".join(f"{k} {v:.0%}" for k, v in sorted(entry["accuracy_by_kind"].items()))
+        print(f"{entry['name']:<18}{fit:>8.0f}{answer:>10.0f}{fit + answer:>9.0f}{entry['accuracy']:>10.1%}  {kinds}")
+    print(f"{'rest (loading, probes, reports)':<36}{wall - accounted:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
