@@ -4,7 +4,7 @@ Same model (the default SmolLM2-135M), same data (the sample corpus's train ques
 pairs in the chat template), same LoRA config and steps. Each configuration runs in its own
 process so that peak memory (resource.getrusage ru_maxrss: the process's peak resident set)
 belongs to it alone. Tokens/s counts non-padding tokens of the examples consumed, including
-the first (slow, warm-up) step for both paths. Usage: python benchmarks/training.py [steps]
+the first (slow, warm-up) step for both paths. Usage: python benchmarks/training.py [--steps N] [--rounds N] [--no-bf16]
 """
 
 from __future__ import annotations
@@ -80,23 +80,44 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
         print(json.dumps(run_one(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
         return
-    steps = int(sys.argv[1]) if len(sys.argv) > 1 else 6
+    import argparse
     import os as _os
+    import statistics
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=6, help="optimizer steps per run")
+    parser.add_argument("--rounds", type=int, default=2, help="fp32 runs per path, alternating which goes first")
+    parser.add_argument("--no-bf16", action="store_true", help="skip bf16 (minutes on CPUs without native bf16)")
+    args = parser.parse_args()
+    steps, rounds = args.steps, args.rounds
 
     print(f"LoRA r={SETTINGS['rank']} all-linear, batch {SETTINGS['batch_size']}, {steps} steps, "
           f"{_os.cpu_count()} CPUs, load average {_os.getloadavg()[0]:.1f}")
-    results = []
-    for path, dtype in [("ours", "fp32"), ("sft_trainer", "fp32"), ("ours", "bf16"), ("sft_trainer", "bf16")]:
+    # fp32 pairs alternate which path goes first, so drift in the machine's load hits both alike;
+    # bf16 is slow on CPUs without native bf16 and runs once per path.
+    plan = []
+    for i in range(rounds):
+        pair = [("ours", "fp32"), ("sft_trainer", "fp32")]
+        plan += pair if i % 2 == 0 else pair[::-1]
+    if not args.no_bf16:
+        plan += [("ours", "bf16"), ("sft_trainer", "bf16")]
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for path, dtype in plan:
         out = subprocess.run([sys.executable, __file__, "--one", path, dtype, str(steps)], capture_output=True,
                              text=True, cwd=ROOT)
         line = next((l for l in reversed(out.stdout.splitlines()) if l.startswith('{"')), None)
         if line is None:
             print(f"{path} {dtype}: failed\n{out.stderr[-2000:]}")
             continue
-        results.append(json.loads(line))
-        r = results[-1]
+        r = json.loads(line)
+        runs.setdefault((path, dtype), []).append(r)
         print(f"{r['path']:12} {r['dtype']:5} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = "
               f"{r['tokens_per_s']:7.1f} tok/s, peak RSS {r['peak_rss_mb']} MB", flush=True)
+    results = [{**rs[0], "tokens_per_s": statistics.median(r["tokens_per_s"] for r in rs),
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in rs)} for rs in runs.values()]
+    for r in results:
+        if len(runs[r["path"], r["dtype"]]) > 1:
+            print(f"median {r['path']:12} {r['dtype']:5} {r['tokens_per_s']:7.1f} tok/s")
     by = {(r["path"], r["dtype"]): r for r in results}
     for dtype in ("fp32", "bf16"):
         if ("ours", dtype) in by and ("sft_trainer", dtype) in by:

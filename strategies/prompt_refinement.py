@@ -50,6 +50,10 @@ INSTRUCTIONS = [
 ]
 
 
+DERIVED = "derived: "
+ALL_RULES = "derived: all rules"
+
+
 class PromptRefinementParams(AnswerLengthParams):
     rounds: int = Field(1, ge=1, le=10, description="refinement rounds (each scores its candidates on dev; later rounds start from the best prompt so far)")
     candidates_per_round: int = Field(1, ge=0, le=10, description="teacher-written candidates per round "
@@ -131,14 +135,16 @@ class PromptRefinementStrategy(Strategy):
                     candidates += derived_candidates(best_prompt, failures, train)
                 candidates += self._teacher_candidates(ctx, best_prompt, failures, round_index, teacher_tokens)
                 scored = []
+                all_rules_won = False
                 for origin, prompt in candidates:
-                    if prompt in tried:
-                        continue
+                    if prompt in tried or (all_rules_won and origin.startswith(DERIVED)):
+                        continue  # the rules won together: a dev pass for each alone is not worth it
                     tried.add(prompt)
                     score, cand_failures = self._score(ctx, prompt, dev)
                     scored.append({"origin": origin, "dev_accuracy": score, "prompt": prompt})
                     if score > best_score:
                         best_prompt, best_score, failures, best_origin = prompt, score, cand_failures, origin
+                        all_rules_won = all_rules_won or origin == ALL_RULES
                 rounds.append({"round": round_index + 1, "candidates": scored, "best_dev_accuracy": best_score})
                 bar.update(1)
         return {
@@ -260,7 +266,7 @@ def derived_candidates(prompt: str, failures: list[tuple[Probe, str]], train: li
                     + ", ".join(f'"{k}"' for k in keys) + ".")
             if example:
                 rule += f' For example, to "{example.question}" reply: {_json_example(example)}'
-            rules.append((f"derived: JSON keys for {kind}", rule))
+            rules.append((f"{DERIVED}JSON keys for {kind}", rule))
             continue
         patterns = [p.schema_ for p in probes if isinstance(p.schema_, str)]
         references = [p.answer for p in examples + probes if p.answer.strip()]
@@ -275,11 +281,11 @@ def derived_candidates(prompt: str, failures: list[tuple[Probe, str]], train: li
             rule = f"{when}, " + " and ".join(parts) + "."
             if examples and examples[0].answer:
                 rule += f' For example, to "{examples[0].question}" reply: {examples[0].answer}'
-            rules.append((f"derived: fixed phrase for {kind}", rule))
+            rules.append((f"{DERIVED}fixed phrase for {kind}", rule))
     rules = [(origin, rule) for origin, rule in rules if rule not in prompt]  # already tried and kept
     candidates = [(origin, f"{prompt}\n{rule}") for origin, rule in rules]
-    if len(rules) > 1:
-        candidates.append(("derived: all rules", prompt + "\n" + "\n".join(rule for _, rule in rules)))
+    if len(rules) > 1:  # first: rules for different kinds rarely conflict, so together is the likely winner
+        candidates.insert(0, (ALL_RULES, prompt + "\n" + "\n".join(rule for _, rule in rules)))
     return candidates
 
 

@@ -10,7 +10,7 @@ from advisor.errors import NotApplicableError
 from advisor.probes import Probe
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT
 from advisor.strategy import FitContext, make_strategy
-from strategies.prompt_refinement import _literal_prefix, derived_candidates
+from strategies.prompt_refinement import PromptRefinementStrategy, _literal_prefix, derived_candidates
 
 SCHEMA = {"type": "object", "required": ["device", "status"],
           "properties": {"device": {"type": "string"}, "status": {"type": "string"}}}
@@ -117,3 +117,25 @@ def test_derived_fixed_phrase_from_regex_and_shared_references():
 def test_module_imports_without_torch():
     code = "import sys, strategies.prompt_refinement; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def style_probe(split):
+    return Probe(id=f"style-{split}", question="Support reply: my lamp blinks.", answer="Hello there. Unplug it.",
+                 kind="style", schema=r"^Hello there\..*", split=split)
+
+
+@pytest.mark.parametrize("together_wins, expected", [
+    (True, ["derived: all rules"]),
+    (False, ["derived: all rules", "derived: JSON keys for form", "derived: fixed phrase for style"]),
+])
+def test_rules_are_scored_alone_only_when_together_they_do_not_win(tmp_path, monkeypatch, together_wins, expected):
+    def score(self, ctx, prompt, dev):
+        both = "JSON object" in prompt and "begin your answer" in prompt
+        right = 1.0 if both and together_wins else 0.0
+        return right, [] if right else [(p, "") for p in dev]
+
+    monkeypatch.setattr(PromptRefinementStrategy, "_score", score)
+    ctx = make_ctx(tmp_path, dev=[form_probe(1, "dev"), style_probe("dev")], train=[form_probe(7, "train"),
+                                                                                    style_probe("train")])
+    info = make_strategy("prompt_refinement", {"candidates_per_round": 0}).fit(ctx).fit_info()
+    assert [c["origin"] for r in info["rounds"] for c in r["candidates"]] == expected
