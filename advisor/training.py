@@ -45,6 +45,7 @@ class LoraTrainingParams(AnswerLengthParams):
     batch_size: int = Field(8, ge=1, description="examples per optimizer step")
     max_length: int = Field(256, ge=16, description="longest training sequence, in tokens")
     seed: int = Field(0, description="seed for shuffling and adapter initialisation")
+
     def training_key(self) -> dict[str, Any]:
         """What changes the trained weights (not how answers are generated)."""
         return self.model_dump(exclude=set(AnswerLengthParams.model_fields))

@@ -55,7 +55,8 @@ def main() -> None:
         fit, answer = entry.get("fit_s") or 0.0, entry.get("answer_s") or 0.0
         accounted += fit + answer
         if entry["status"] != "ok":
-            print(f"{entry['name']:<18}{'':>8}{'':>10}{'':>9}{'':>10}  {entry['status']}: {entry.get('reason', '')[:60]}")
+            reason = (entry.get("reason") or "")[:60]
+            print(f"{entry['name']:<18}{'':>37}  {entry['status']}: {reason}")
             continue
         kinds = ", ".join(f"{k} {v:.0%}" for k, v in sorted(entry["accuracy_by_kind"].items()))
         print(f"{entry['name']:<18}{fit:>8.0f}{answer:>10.0f}{fit + answer:>9.0f}{entry['accuracy']:>10.1%}  {kinds}")

@@ -33,7 +33,8 @@ PAIR_FIELDS = ("prompt", "chosen", "rejected")
 class DpoParams(LoraTrainingParams):
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate")
     epochs: float = Field(2.0, gt=0, description="passes over the preference pairs")
-    batch_size: int = Field(2, ge=1, description="pairs per optimizer step (small: a pair costs four sequence passes, and more, smaller steps learn more within the budget)")
+    batch_size: int = Field(2, ge=1, description="pairs per optimizer step (small: a pair costs four sequence "
+                            "passes, and more, smaller steps learn more within the budget)")
     beta: float = Field(0.1, gt=0, description="DPO beta: how far the policy may move from the reference")
     sft_weight: float = Field(1.0, ge=0, description="weight of a supervised loss on the chosen answer added to "
                               "the DPO loss (RPO); 0 is plain DPO, which on a small model moves the margin "
@@ -87,7 +88,8 @@ def _bar_without_log_lines():
 class DpoStrategy(AdapterStrategy):
     name = "dpo"
     family = "training"
-    summary = "DPO with a LoRA adapter (TRL): reference answers preferred to the base model's own wrong ones, plus their likelihood."
+    summary = ("DPO with a LoRA adapter (TRL): reference answers preferred to the base model's own wrong ones, "
+               "plus their likelihood.")
     Params = DpoParams
     requires_weights = True
 

@@ -55,7 +55,8 @@ ALL_RULES = "derived: all rules"
 
 
 class PromptRefinementParams(AnswerLengthParams):
-    rounds: int = Field(1, ge=1, le=10, description="refinement rounds (each scores its candidates on dev; later rounds start from the best prompt so far)")
+    rounds: int = Field(1, ge=1, le=10, description="refinement rounds (each scores its candidates on dev; "
+                        "later rounds start from the best prompt so far)")
     candidates_per_round: int = Field(1, ge=0, le=10, description="teacher-written candidates per round "
                                       "(each costs one pass over dev; 1 keeps a default run short on a CPU)")
     failures_shown: int = Field(4, ge=1, le=20, description="failed dev answers shown to the teacher per candidate")
