@@ -233,7 +233,6 @@ def _quiet_libraries() -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
-
 def main() -> None:
     _quiet_libraries()
     debug = "--debug" in sys.argv[1:]

@@ -9,9 +9,11 @@ the first (slow, warm-up) step for both paths. Usage: python benchmarks/training
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -80,10 +82,6 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
         print(json.dumps(run_one(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
         return
-    import argparse
-    import os as _os
-    import statistics
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=6, help="optimizer steps per run")
     parser.add_argument("--rounds", type=int, default=2, help="fp32 runs per path, alternating which goes first")
@@ -92,7 +90,7 @@ def main() -> None:
     steps, rounds = args.steps, args.rounds
 
     print(f"LoRA r={SETTINGS['rank']} all-linear, batch {SETTINGS['batch_size']}, {steps} steps, "
-          f"{_os.cpu_count()} CPUs, load average {_os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     # fp32 pairs alternate which path goes first, so drift in the machine's load hits both alike;
     # bf16 is slow on CPUs without native bf16 and runs once per path.
     plan = []
