@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
-import tomllib
 import traceback
 from pathlib import Path
-from typing import Any
 
 import click
 
-from advisor.errors import AdvisorError, InputError
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def _parse_settings(items: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """`rag.k=6` -> {"rag": {"k": 6}}; values are JSON where they parse, strings otherwise."""
-    params: dict[str, dict[str, Any]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        strategy, dot, param = key.partition(".")
-        if not sep or not dot or not strategy or not param:
-            raise InputError(f"expected STRATEGY.PARAM=VALUE, got {item!r}", field="--set")
-        params.setdefault(strategy.strip(), {})[param.strip()] = _parse_value(value)
-    return params
-
-
-def _read_config_file(path: str | None) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise InputError(f"cannot read config: {error}", path=path) from error
+from advisor.errors import AdvisorError
 
 
 @click.group()
@@ -80,58 +48,57 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--hourly-rate", type=float, default=None, help="USD per hour of local device time [0.10 CPU, 2.00 GPU].")
 @click.option("--prices", "prices_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON price table (USD per 1M tokens) overriding the shipped one.")
-@click.option("--min-accuracy", type=float, default=None, help="Constraint: minimum test accuracy (0-1).")
-@click.option("--max-p95-ms", type=float, default=None, help="Constraint: maximum p95 latency in ms.")
+@click.option("--mix", default=None, metavar="KIND=SHARE,...",
+              help="Share of your traffic per probe kind, e.g. fact=0.6,form=0.3,style=0.1 [the test split's shares].")
+@click.option("--value-per-answer", type=float, default=None, metavar="USD",
+              help="What a correct answer is worth; the pick then maximizes net value per month.")
+@click.option("--min-accuracy", type=float, default=None, help="Constraint: minimum accuracy on the mix (0-1).")
+@click.option("--max-p95-ms", type=float, default=None, help="Constraint: maximum single-request p95 latency in ms.")
 @click.option("--budget", type=float, default=None, help="Constraint: USD per month at --queries per month.")
-@click.option("--weights", default=None, help="Ranking weights [accuracy=0.6,cost=0.3,latency=0.1].")
-@click.option("--fit-budget", type=float, default=None, help="Wall-clock seconds a strategy may spend fitting.")
+@click.option("--material-usd", type=float, default=None,
+              help="A cheaper strategy in the tie band wins only if it saves more than this a month [10] ...")
+@click.option("--material-share", type=float, default=None, help="... and more than this share of the leader's cost [0.10].")
+@click.option("--repeats", type=int, default=None, help="Run seed-dependent strategies with this many seeds [1].")
+@click.option("--latency-probes", type=int, default=None,
+              help="Test probes answered one at a time to measure single-request latency [8; 0: skip].")
+@click.option("--fit-budget", type=float, default=None,
+              help="Safety limit in wall-clock seconds for prompt refinement; a cut is reported.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML file with any of these options; strategy parameters under [params.NAME].")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store cached responses.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url, teacher, teacher_model, out_dir,
-             queries, settings, chroma_url, batch_size, dtype, seed, hourly_rate, prices_path, min_accuracy,
-             max_p95_ms, budget, weights, fit_budget, config_path, no_cache, quiet) -> None:
+             queries, settings, chroma_url, batch_size, dtype, seed, hourly_rate, prices_path, mix, value_per_answer,
+             min_accuracy, max_p95_ms, budget, material_usd, material_share, repeats, latency_probes, fit_budget,
+             config_path, no_cache, quiet) -> None:
     """Run strategies on CORPUS_DIR's documents and probes, rank them and write a report."""
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # weight-loading bars would bury the run's own progress
+    from advisor.config import build_run_config
     from advisor.progress import Progress
-    from advisor.ranking import parse_weights
-    from advisor.runner import RunConfig, evaluate as run_evaluation
+    from advisor.report.context import ranking_of
+    from advisor.runner import evaluate as run_evaluation
 
-    file_config = _read_config_file(config_path)
-    params: dict[str, dict[str, Any]] = {k: dict(v) for k, v in file_config.pop("params", {}).items()}
-    for strategy, values in _parse_settings(settings).items():
-        params.setdefault(strategy, {}).update(values)
-    if chroma_url:
-        params.setdefault("rag", {})["chroma_url"] = chroma_url
-    ranking = dict(file_config.pop("ranking", {}))
-    for key, value in {"min_accuracy": min_accuracy, "max_p95_ms": max_p95_ms,
-                       "budget_usd_per_month": budget}.items():
-        if value is not None:
-            ranking[key] = value
-    if weights:
-        ranking["weights"] = parse_weights(weights)
-    options = {"probes_path": probes_path, "model": model, "backend": backend, "base_url": base_url,
-               "teacher": teacher, "teacher_model": teacher_model, "out_dir": out_dir, "queries": queries,
-               "batch_size": batch_size, "dtype": dtype, "seed": seed, "hourly_rate_usd": hourly_rate,
-               "prices_path": prices_path, "fit_budget_s": fit_budget}
-    merged = {**file_config, **{k: v for k, v in options.items() if v is not None}}
-    if strategies:
-        merged["strategies"] = [s.strip() for s in strategies.split(",") if s.strip()]
-    try:
-        config = RunConfig(corpus_dir=corpus_dir, params=params, ranking=ranking, use_cache=not no_cache, **merged)
-    except Exception as error:
-        raise InputError(str(error).splitlines()[0] if str(error) else "invalid configuration",
-                         path=config_path) from error
+    config = build_run_config(
+        corpus_dir, config_path=config_path, settings=settings, strategies=strategies, chroma_url=chroma_url,
+        no_cache=no_cache, mix=mix,
+        decision={"value_per_answer_usd": value_per_answer, "min_accuracy": min_accuracy, "max_p95_ms": max_p95_ms,
+                  "budget_usd_per_month": budget, "material_usd_per_month": material_usd,
+                  "material_share": material_share},
+        options={"probes_path": probes_path, "model": model, "backend": backend, "base_url": base_url,
+                 "teacher": teacher, "teacher_model": teacher_model, "out_dir": out_dir, "queries": queries,
+                 "batch_size": batch_size, "dtype": dtype, "seed": seed, "hourly_rate_usd": hourly_rate,
+                 "prices_path": prices_path, "fit_budget_s": fit_budget, "repeats": repeats,
+                 "latency_probes": latency_probes})
     run, run_dir = run_evaluation(config, progress=Progress(enabled=not quiet), echo=click.echo)
-    recommendation = run.ranking.get("recommendation") or {}
+    verdict = ranking_of(run).verdict
     click.echo("")
-    if recommendation.get("strategy"):
-        click.echo(f"Recommendation: {recommendation['strategy']}")
-        for reason in recommendation.get("reasons", []):
-            click.echo(f"  - {reason}")
+    click.echo(f"Recommendation: {verdict.headline}")
+    for reason in verdict.reasons:
+        click.echo(f"  - {reason}")
+    if verdict.details:
+        click.echo(f"  ({len(verdict.details)} more details in the report)")
     click.echo(f"Report: {run_dir / 'report.html'}")
     click.echo(f"        {run_dir / 'report.md'}")
     click.echo(f"        {run_dir / 'results.json'}")

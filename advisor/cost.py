@@ -110,9 +110,10 @@ class CostModel(BaseModel):
                            basis=self.basis())
 
 
-def latency_summary(answers: list[Answer], batch_size: int) -> LatencySummary | None:
-    if not answers:
+def latency_summary(waits_s: list[float], batch_size: int) -> LatencySummary | None:
+    """p50/p95/mean of measured waits; `batch_size` says what each wait included."""
+    if not waits_s:
         return None
-    values = np.array([a.latency_s for a in answers], dtype=float)
+    values = np.array(waits_s, dtype=float)
     return LatencySummary(p50_s=float(np.percentile(values, 50)), p95_s=float(np.percentile(values, 95)),
-                          mean_s=float(values.mean()), batch_size=batch_size)
+                          mean_s=float(values.mean()), batch_size=batch_size, requests=len(waits_s))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-RESULTS_SCHEMA_VERSION = 1
+RESULTS_SCHEMA_VERSION = 2  # 2: decision, stability and verdict in the ranking; seeds and single-request latency
 
 
 class Answer(BaseModel):
@@ -79,6 +79,7 @@ class LatencySummary(BaseModel):
     p95_s: float
     mean_s: float
     batch_size: int
+    requests: int | None = None  # how many timed requests the figures come from
 
 
 class StrategyResult(BaseModel):
@@ -101,8 +102,11 @@ class StrategyResult(BaseModel):
     retrieval_recall: float | None = None  # share of probes whose source document was retrieved
     mean_input_tokens: float | None = None
     mean_output_tokens: float | None = None
-    latency: LatencySummary | None = None
+    latency: LatencySummary | None = None  # batched: each answer waits for its whole batch
+    single_request_latency: LatencySummary | None = None  # one request at a time, on a seeded sample
     cost: CostSummary | None = None
+    seed: int | None = None  # the seed the strategy fitted with
+    repeats: list[StrategyResult] = Field(default_factory=list)  # the same strategy with other seeds
 
 
 class Manifest(BaseModel):

@@ -25,9 +25,11 @@ class RunStore:
     def _path(self, name: str) -> Path:
         return self.strategies_dir / f"{name}.json"
 
-    def load(self, name: str, config_hash: str) -> StrategyResult | None:
-        """A finished result for exactly this configuration, or None (absent, stale, unreadable)."""
-        path = self._path(name)
+    def load(self, key: str, config_hash: str) -> StrategyResult | None:
+        """A finished result for exactly this configuration, or None (absent, stale, unreadable).
+
+        `key` is the strategy's name, with "@seedN" for its repeats with other seeds."""
+        path = self._path(key)
         if not path.is_file():
             return None
         try:
@@ -38,8 +40,8 @@ class RunStore:
             return None
         return result
 
-    def save(self, result: StrategyResult) -> Path:
-        path = self._path(result.name)
+    def save(self, result: StrategyResult, key: str | None = None) -> Path:
+        path = self._path(key or result.name)
         write_json_atomic(path, result.model_dump(mode="json"))
         return path
 

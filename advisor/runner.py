@@ -1,35 +1,39 @@
 """One evaluation run: fit each strategy, answer the test split, score, cost, persist, rank.
 
 Strategies run one after another on the same backend and the same probes, so their numbers
-are comparable. Each result is saved as soon as it exists; a re-run of the same command skips
+are comparable. Everything the user asked for is validated before any model loads. Each result
+(each seed's, with --repeats) is saved as soon as it exists; a re-run of the same command skips
 what is already done. A strategy that cannot run here, or breaks, is recorded with its reason
 and the run goes on.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 import platform
+import random
 import time
 import traceback
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.artifacts import ArtifactStore
 from advisor.backends.base import Backend
 from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.corpus import Corpus, load_corpus
 from advisor.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
-from advisor.errors import AdvisorError, NotApplicableError
+from advisor.errors import AdvisorError, InputError, NotApplicableError
 from advisor.hashing import content_hash
 from advisor.paths import cache_dir
 from advisor.probes import Probe, ProbeSet, read_probes, write_probes
 from advisor.progress import Progress
-from advisor.results import Manifest, RunResult, ScoredAnswer, StrategyResult, Usage
+from advisor.results import LatencySummary, Manifest, RunResult, ScoredAnswer, StrategyResult, Usage
 from advisor.run_store import RunStore
 from advisor.scoring import score_answer
 from advisor.strategy import FitContext, Strategy, strategy_class
@@ -64,7 +68,9 @@ class RunConfig(BaseModel):
     hourly_rate_usd: float | None = None
     prices_path: Path | None = None
     fit_budget_s: float | None = None
-    ranking: dict[str, Any] = Field(default_factory=dict)
+    decision: dict[str, Any] = Field(default_factory=dict)  # DecisionOptions fields
+    repeats: int = Field(1, ge=1, description="Runs of each seed-dependent strategy, with seeds seed, seed+1, ...")
+    latency_probes: int = Field(8, ge=0, description="Test probes answered one at a time to time a single caller")
     use_cache: bool = True
 
 
@@ -100,13 +106,21 @@ class Runner:
         self.config = config
         self.progress = progress or Progress(enabled=False)
         self.echo = echo
+        self.names = list(dict.fromkeys(["baseline", *config.strategies]))  # the control always runs
+        self.strategies = validate_strategies(self.names, config.params)  # before anything slow
+        self.decision_options = decision_options(config)
         self.run_dir = Path(config.out_dir or default_run_dir(config))
         self.store = RunStore(self.run_dir)
         self.corpus: Corpus = load_corpus(config.corpus_dir)
         given = read_probes(config.probes_path, seed=config.seed) if config.probes_path else None  # fail fast
+        if given is not None:
+            check_decision_inputs(self.decision_options, given, config.probes_path)
+        self.response_cache: ResponseCache | None = None
         self.backend = self._wrap(backend or self._make_backend(config.backend, config.model, config.base_url))
         self.teacher = self._wrap(teacher) if teacher is not None else self._make_teacher()
         self.probe_set: ProbeSet = given or self._generated_probes()
+        if given is None:
+            check_decision_inputs(self.decision_options, self.probe_set, self.run_dir / "probes.jsonl")
         self.artifacts = ArtifactStore(cache_dir() / "artifacts")
         self.cost_model = self._make_cost_model()
 
@@ -135,7 +149,9 @@ class Runner:
     def _wrap(self, backend: Backend) -> Backend:
         if not self.config.use_cache or isinstance(backend, CachingBackend):
             return backend
-        return CachingBackend(backend, ResponseCache(cache_dir() / "responses.sqlite"))
+        if self.response_cache is None:
+            self.response_cache = ResponseCache(cache_dir() / "responses.sqlite")
+        return CachingBackend(backend, self.response_cache)
 
     def _make_teacher(self) -> Backend:
         spec = self.config.teacher
@@ -154,42 +170,48 @@ class Runner:
                          hourly_rate_usd=rate, prices=load_prices(self.config.prices_path))
 
     # --- running ---------------------------------------------------------------------------
-    def config_hash(self, strategy: Strategy) -> str:
+    def config_hash(self, strategy: Strategy, seed: int) -> str:
         return content_hash({
             "strategy": strategy.name, "params": strategy.params.model_dump(mode="json"),
             "backend": self.backend.identity(), "teacher": self.teacher.identity(),
             "corpus": self.corpus.fingerprint(), "probes": self.probe_set.fingerprint(),
-            "seed": self.config.seed, "batch_size": self.backend.batch_size})
+            "seed": seed, "batch_size": self.backend.batch_size, "latency_probes": self.config.latency_probes})
 
-    def fit_context(self) -> FitContext:
+    def fit_context(self, seed: int | None = None) -> FitContext:
         return FitContext(backend=self.backend, teacher=self.teacher, corpus=self.corpus,
                           train_probes=self.probe_set.split("train"), dev_probes=self.probe_set.split("dev"),
-                          artifacts=self.artifacts, progress=self.progress, seed=self.config.seed,
-                          budget_s=self.config.fit_budget_s)
+                          artifacts=self.artifacts, progress=self.progress,
+                          seed=self.config.seed if seed is None else seed, budget_s=self.config.fit_budget_s)
 
     def run_strategy(self, name: str) -> StrategyResult:
-        cls = strategy_class(name)
-        try:
-            strategy = cls(self.config.params.get(name))
-        except Exception as error:
-            raise AdvisorError(f"invalid parameters for strategy '{name}': {error}") from error
-        config_hash = self.config_hash(strategy)
-        previous = self.store.load(name, config_hash)
+        """The strategy with the run's seed, then, if its answers depend on the seed and
+        --repeats asks for it, with the next seeds; each seed's result is saved on its own."""
+        strategy = self.strategies[name]
+        result = self._run_seed(strategy, self.config.seed)
+        if result.status == "ok" and self.config.repeats > 1 and strategy.depends_on_seed():
+            result.repeats = [self._run_seed(strategy, self.config.seed + i) for i in range(1, self.config.repeats)]
+        return result
+
+    def _run_seed(self, strategy: Strategy, seed: int) -> StrategyResult:
+        name = strategy.name
+        key = name if seed == self.config.seed else f"{name}@seed{seed}"
+        config_hash = self.config_hash(strategy, seed)
+        previous = self.store.load(key, config_hash)
         if previous is not None:
-            self.echo(f"{name}: already done in {self.store.strategies_dir} (resumed)")
+            self.echo(f"{key}: already done in {self.store.strategies_dir} (resumed)")
             if previous.status == "ok":  # prices, rates and volume may differ from the earlier run
                 previous.cost = self.cost_model.summarize([s.answer for s in previous.answers], previous.fit_s,
                                                           previous.fit_usage, self.config.queries)
             return previous
-        base = StrategyResult(name=name, family=cls.family, status="ok",
-                              params=strategy.params.model_dump(mode="json"), config_hash=config_hash)
-        ctx = self.fit_context()
+        base = StrategyResult(name=name, family=strategy.family, status="ok",
+                              params=strategy.params.model_dump(mode="json"), config_hash=config_hash, seed=seed)
+        ctx = self.fit_context(seed)
         reason = strategy.not_applicable_reason(ctx)
         if reason:
             result = base.model_copy(update={"status": "not_applicable", "reason": reason})
         else:
-            result = self._fit_and_answer(strategy, ctx, base)
-        self.store.save(result)
+            result = self._fit_and_answer(strategy, ctx, base, measure_latency=seed == self.config.seed)
+        self.store.save(result, key)
         return result
 
     def _usage(self) -> Usage:
@@ -200,7 +222,8 @@ class Runner:
         saved = getattr(self.backend, "saved_s", 0.0)
         return saved if self.teacher is self.backend else saved + getattr(self.teacher, "saved_s", 0.0)
 
-    def _fit_and_answer(self, strategy: Strategy, ctx: FitContext, base: StrategyResult) -> StrategyResult:
+    def _fit_and_answer(self, strategy: Strategy, ctx: FitContext, base: StrategyResult, *,
+                        measure_latency: bool) -> StrategyResult:
         name = strategy.name
         try:
             usage_before, saved_before = self._usage(), self._cache_saved_s()
@@ -213,6 +236,7 @@ class Runner:
             start = time.perf_counter()
             answers = strategy.answer(probes)
             answer_s = time.perf_counter() - start
+            single = self._single_request_latency(strategy, probes) if measure_latency else None
         except NotApplicableError as error:
             return base.model_copy(update={"status": "not_applicable", "reason": str(error)})
         except Exception as error:  # one strategy breaking must not lose the others' work
@@ -223,8 +247,25 @@ class Runner:
         if len(answers) != len(probes):
             return base.model_copy(update={"status": "failed",
                                            "reason": f"returned {len(answers)} answers for {len(probes)} probes"})
-        base = base.model_copy(update={"fit_cache_saved_s": saved})
+        base = base.model_copy(update={"fit_cache_saved_s": saved, "single_request_latency": single})
         return self._score(strategy, base, probes, answers, fit_s, fit_usage, answer_s)
+
+    def _single_request_latency(self, strategy: Strategy, probes: list[Probe]) -> LatencySummary | None:
+        """What one caller waits: a seeded sample of test probes answered one at a time, past the
+        response cache (a cached answer would time the cache, not the strategy)."""
+        count = min(self.config.latency_probes, len(probes))
+        if count == 0:
+            return None
+        sample = random.Random(self.config.seed).sample(probes, count)
+        waits = []
+        with self.response_cache.paused() if self.response_cache else nullcontext():
+            with self.progress.bar(f"{strategy.name}: single-request latency", total=count, unit="probe") as bar:
+                for probe in sample:
+                    start = time.perf_counter()
+                    strategy.answer([probe])
+                    waits.append(time.perf_counter() - start)
+                    bar.update(1)
+        return latency_summary(waits, batch_size=1)
 
     def _score(self, strategy, base, probes, answers, fit_s, fit_usage, answer_s) -> StrategyResult:
         scored = [ScoredAnswer(answer=a, score=score_answer(p, a.text), kind=p.kind) for p, a in zip(probes, answers)]
@@ -239,7 +280,7 @@ class Runner:
             "retrieval_recall": retrieval_recall(probes, answers),
             "mean_input_tokens": sum(a.input_tokens for a in answers) / len(answers) if answers else None,
             "mean_output_tokens": sum(a.output_tokens for a in answers) / len(answers) if answers else None,
-            "latency": latency_summary(answers, self.backend.batch_size),
+            "latency": latency_summary([a.latency_s for a in answers], self.backend.batch_size),
             "cost": self.cost_model.summarize(answers, fit_s, fit_usage, self.config.queries)})
 
     def manifest(self) -> Manifest:
@@ -255,9 +296,7 @@ class Runner:
             machine=machine_description(self.backend), started_at=datetime.now(timezone.utc).isoformat())
 
     def run(self) -> RunResult:
-        names = list(dict.fromkeys(["baseline", *self.config.strategies]))  # the control always runs
-        for name in names:
-            strategy_class(name)  # fail fast on unknown names, before any work
+        names = self.names
         (self.run_dir / "config.json").write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
         results = []
         with self.progress.bar("strategies", total=len(names), unit="strategy") as bar:
@@ -270,14 +309,12 @@ class Runner:
         return self.finish(results)
 
     def finish(self, results: list[StrategyResult]) -> RunResult:
-        from advisor.ranking import RankingOptions, rank
+        from advisor.analysis.ranking import rank
         from advisor.report import write_reports
 
-        options = RankingOptions(**{"queries": self.config.queries, "seed": self.config.seed,
-                                    **self.config.ranking})
         run = RunResult(manifest=self.manifest(), strategies=results,
                         probes=[p.to_json() for p in self.probe_set.split("test")])
-        run.ranking = rank(results, options).model_dump(mode="json")
+        run.ranking = rank(results, self.decision_options).model_dump(mode="json")
         write_reports(run, self.run_dir)
         return run
 
@@ -297,13 +334,71 @@ def retrieval_recall(probes: list[Probe], answers) -> float | None:
 
 
 def describe_result(result: StrategyResult) -> str:
+    from advisor.analysis.leaderboard import fit_notes
+
     if result.status != "ok":
         status = result.status.replace("_", " ")
         reason = (result.reason or "").removeprefix(f"{status}: ")
         return f"{result.name}: {status}: {reason}"
     kinds = ", ".join(f"{k} {v:.0%}" for k, v in result.accuracy_by_kind.items())
-    latency = f", p50 {result.latency.p50_s * 1000:.0f} ms" if result.latency else ""
-    return f"{result.name}: accuracy {result.accuracy:.1%} ({kinds}); fit {result.fit_s:.1f} s{latency}"
+    steps = result.fit_info.get("steps")
+    fit = f"fit {result.fit_s:.1f} s" + (f" ({steps} steps)" if steps is not None else "")
+    latency = ""
+    if result.single_request_latency:
+        latency = f", single-request p95 {result.single_request_latency.p95_s * 1000:,.0f} ms"
+    text = f"{result.name}: accuracy {result.accuracy:.1%} ({kinds}); {fit}{latency}"
+    seeds = [r for r in result.repeats if r.status == "ok"]
+    if seeds:
+        values = [result.accuracy, *(r.accuracy for r in seeds)]
+        text += (f"; {len(values)} seeds: mean {sum(values) / len(values):.1%}, "
+                 f"range {min(values):.1%}-{max(values):.1%}")
+    return text + "".join(f"; {note}" for note in fit_notes(result))
+
+
+def validate_strategies(names: list[str], params: dict[str, dict[str, Any]]) -> dict[str, Strategy]:
+    """Every strategy built with its parameters before any work, so a typo costs nothing.
+
+    A bad value is one line naming the strategy, the parameter and the value."""
+    for given in params:
+        if given not in names:
+            close = difflib.get_close_matches(given, names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; this run has: {', '.join(names)}"
+            raise InputError(f"parameters given for strategy '{given}', which is not in this run{hint}")
+    strategies = {}
+    for name in names:
+        cls = strategy_class(name)
+        try:
+            strategies[name] = cls(params.get(name))
+        except ValidationError as error:
+            first = error.errors()[0]
+            param = ".".join(str(part) for part in first["loc"]) or "?"
+            known = list(cls.Params.model_fields)
+            hint = ""
+            if first["type"] == "extra_forbidden":
+                close = difflib.get_close_matches(param, known, n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
+            raise InputError(f"strategy '{name}', parameter '{param}', value {first.get('input')!r}: "
+                             f"{first['msg']}{hint}") from None
+    return strategies
+
+
+def decision_options(config: RunConfig):
+    from advisor.analysis.decision import DecisionOptions
+
+    try:
+        return DecisionOptions(**{"queries": config.queries, "seed": config.seed, **config.decision})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise InputError(f"value {first.get('input')!r}: {first['msg']}", field=field) from None
+
+
+def check_decision_inputs(options, probe_set: ProbeSet, path: Path | str | None) -> None:
+    """The workload mix must name kinds the test split has; say so before any model loads."""
+    from advisor.analysis.mix import check_mix
+
+    if options.mix:
+        check_mix(options.mix, [p.kind for p in probe_set.split("test")])
 
 
 def evaluate(config: RunConfig, *, progress: Progress | None = None, echo: Callable[[str], None] = print,

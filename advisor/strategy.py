@@ -93,8 +93,16 @@ class Strategy:
         return None
 
     def fit_info(self) -> dict[str, Any]:
-        """What fitting produced that a reader should see (final prompt, pairs built, ...)."""
+        """What fitting produced that a reader should see (final prompt, pairs built, ...).
+
+        A fit cut short by a wall-clock safety limit says so with `stopped_by_time_limit: True`,
+        `steps` (done) and `planned_steps`; the runner reports it next to the result."""
         return {}
+
+    def depends_on_seed(self) -> bool:
+        """Whether another seed (FitContext.seed) could change the answers; such strategies are
+        the ones `--repeats` runs again with other seeds."""
+        return False
 
     # --- helpers for subclasses -------------------------------------------------------------
     def is_fitted(self) -> bool:

@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.breakeven import break_even, break_evens, total_cost
+from advisor.analysis.breakeven import break_even, break_evens, total_cost
 
 
 def test_fit_pays_off_above_crossing():

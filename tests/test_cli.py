@@ -89,6 +89,29 @@ def test_bad_set_option_names_the_option(tmp_path):
     assert result.returncode == 2 and "--set" in result.stderr
 
 
+def test_a_bad_strategy_parameter_fails_in_one_line_before_the_baseline_runs(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("evaluate", str(TINY), "--probes", str(TINY / "probes.jsonl"), "--backend", "fake",
+                     "--set", "rag.k=abc", "--out", str(out), "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: strategy 'rag', parameter 'k', value 'abc': Input should be a valid integer, unable to parse "
+        "string as an integer"]
+    assert not (out / "strategies" / "baseline.json").exists()
+
+
+def test_bad_decision_options_name_the_option(tmp_path):
+    base = ["evaluate", str(TINY), "--probes", str(TINY / "probes.jsonl"), "--backend", "fake", "--quiet",
+            "--out", str(tmp_path / "run")]
+    result = run_cli(*base, "--mix", "fact=lots")
+    assert result.returncode == 2 and result.stderr.strip() == "error: field '--mix': share for 'fact' is not a " \
+                                                               "number: 'lots'"
+    result = run_cli(*base, "--value-per-answer", "-1")
+    assert result.returncode == 2 and "value_per_answer_usd" in result.stderr and len(result.stderr.splitlines()) == 1
+    result = run_cli(*base, "--repeats", "0")
+    assert result.returncode == 2 and "field 'repeats'" in result.stderr
+
+
 def test_evaluate_on_the_fake_backend_writes_reports_and_report_rerenders(tmp_path):
     out = tmp_path / "run"
     result = run_cli("evaluate", str(TINY), "--probes", str(TINY / "probes.jsonl"), "--backend", "fake",

@@ -45,6 +45,7 @@ def test_user_price_table_overrides_and_bad_entries_are_located(tmp_path):
 
 
 def test_latency_percentiles():
-    summary = latency_summary(answers([0.25 * i for i in range(1, 21)]), batch_size=8)
+    summary = latency_summary([a.latency_s for a in answers([0.25 * i for i in range(1, 21)])], batch_size=8)
     # latencies 1..20 s: numpy linear p50 = 10.5, p95 = 19.05
     assert summary.p50_s == pytest.approx(10.5) and summary.p95_s == pytest.approx(19.05)
+    assert summary.requests == 20 and summary.batch_size == 8

@@ -4,7 +4,8 @@ import re
 import pytest
 
 from advisor.errors import InputError
-from advisor.ranking import RankingOptions, rank
+from advisor.analysis.decision import DecisionOptions
+from advisor.analysis.ranking import rank
 from advisor.report import load_run, write_reports
 from advisor.report.context import probe_rows
 from advisor.report.html import render_html
@@ -16,7 +17,7 @@ from run_factory import PLANTED_SCRIPT, sample_run
 @pytest.fixture(scope="module")
 def run():
     run = sample_run()
-    run.ranking = rank(run.strategies, RankingOptions()).model_dump(mode="json")
+    run.ranking = rank(run.strategies, DecisionOptions(resamples=200)).model_dump(mode="json")
     return run
 
 
@@ -30,7 +31,7 @@ def test_write_and_reload(run, tmp_path):
     assert {p.name for p in paths.values()} == {"results.json", "report.md", "report.html"}
     again = load_run(tmp_path)
     assert again == run
-    assert json.loads((tmp_path / "results.json").read_text())["ranking"]["recommendation"]["strategy"] == "rag"
+    assert json.loads((tmp_path / "results.json").read_text())["ranking"]["verdict"]["strategy"] == "rag"
     # Only the asked-for format is rewritten.
     (tmp_path / "report.md").unlink()
     assert set(write_reports(again, tmp_path, formats=("md",))) == {"md"}
@@ -47,17 +48,20 @@ def test_write_and_reload(run, tmp_path):
 def test_report_without_stored_ranking_ranks_on_the_fly():
     bare = sample_run()
     assert bare.ranking == {}
-    assert "Recommended: **rag**" in render_markdown(bare)
+    assert "**Use rag: best on your mix" in render_markdown(bare)
 
 
 def test_markdown_carries_the_numbers(run):
     text = render_markdown(run)
-    assert "Recommended: **rag** (runner-up: lora)" in text
-    # rag: 25/40 = 62.5%; per 1k = (0.00004 + 0.0004 / 10,000) x 1000 = $0.04; fit 3.2 s; p95 585 ms.
-    assert "| 1 | rag | retrieval | 62.5% (" in text
+    assert "**Use rag: best on your mix (fact 81%, multi_hop 50%, reversal 67%), settled in" in text
+    # rag: 25/40 = 62.5% (the test shares are the mix); $0.40 a month = $0.04 per 1k; fit 3.2 s;
+    # batched p50 = the 21st of 40 sorted latencies (x1.00 to x1.10 six times each, then x1.15): 0.45 x 1.15 = 518 ms.
+    assert "| 1 | rag | retrieval | 62.5% | 62.5% (" in text
     row = next(line for line in text.splitlines() if line.startswith("| 1 | rag"))
-    assert "| $0.04 | $0.0004 | 3.2 s |" in row and "585 ms" in row
+    assert "| yes | $0.40 | $0.04 | $0.0004 | 3.2 s | 518 ms |" in row
+    assert "## How sure" in text
     assert "| lora | 25% | 90% * | 12% | 17% |" in text
+    assert "| margin of the best | +56 pts | +50 pts | +38 pts | +50 pts |" in text
     assert "| lora | rag | 2,480 | rag | lora |" in text
     assert "| dpo | training | not applicable | needs model weights" in text
     assert "p=0.041" in text
@@ -83,8 +87,9 @@ def test_html_is_self_contained_and_escaped(run, page):
 
 def test_html_has_every_section(run, page):
     assert '<strong id="recommended">rag</strong>' in page
-    for section in ("leaderboard", "excluded", "kinds", "comparisons", "vs-baseline", "break-even",
-                    "probe-table", "manifest"):
+    assert page.count('<li>', page.index('id="reasons"'), page.index('id="details"')) <= 6
+    for section in ("headline", "reasons", "details", "stability", "leaderboard", "excluded", "kinds", "comparisons",
+                    "vs-baseline", "break-even", "probe-table", "manifest"):
         assert f'id="{section}"' in page
     for key in ("accuracy_vs_cost", "kinds", "latency", "break_even"):
         figure = page.split(f'id="plot-{key}"', 1)[1].split("</figure>", 1)[0]
@@ -109,7 +114,7 @@ def test_probe_rows_disagreement(run):
 
 
 def test_plots_are_svg_and_deterministic(run):
-    ranking = rank(run.strategies, RankingOptions())
+    ranking = rank(run.strategies, DecisionOptions(resamples=200))
     first = all_plots(ranking, run.strategies)
     assert all(svg.startswith("<svg") for svg in first.values())
     assert first == all_plots(ranking, run.strategies)

@@ -13,7 +13,8 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from advisor.ranking import RankingOptions, rank
+from advisor.analysis.decision import DecisionOptions
+from advisor.analysis.ranking import rank
 from advisor.report import write_reports
 from run_factory import PLANTED_SCRIPT, sample_run
 
@@ -49,7 +50,7 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(browser, tmp_path_factory):
     run = sample_run()
-    run.ranking = rank(run.strategies, RankingOptions()).model_dump(mode="json")
+    run.ranking = rank(run.strategies, DecisionOptions(resamples=200)).model_dump(mode="json")
     out = write_reports(run, tmp_path_factory.mktemp("run"), formats=("html",))["html"]
     browser.get(out.as_uri())
     return browser
@@ -66,8 +67,14 @@ def test_planted_script_did_not_run(report):
 
 def test_recommendation_and_leaderboard_render(report):
     assert report.find_element(By.ID, "recommended").text == "rag"
-    reasons = report.find_elements(By.CSS_SELECTOR, "#recommendation li")
-    assert len(reasons) >= 5 and reasons[0].text.startswith("rag ranks first")
+    assert report.find_element(By.ID, "headline").text.startswith("Use rag: best on your mix")
+    reasons = report.find_elements(By.CSS_SELECTOR, "#reasons li")
+    assert 4 <= len(reasons) <= 6 and reasons[0].text.startswith("Rule: most accurate on your traffic mix")
+    # The details stay folded until asked for.
+    details = report.find_element(By.ID, "details")
+    assert not details.find_element(By.CSS_SELECTOR, "li").is_displayed()
+    details.find_element(By.TAG_NAME, "summary").click()
+    assert details.find_element(By.CSS_SELECTOR, "li").is_displayed()
     rows = report.find_elements(By.CSS_SELECTOR, "#leaderboard tbody tr")
     assert [r.get_attribute("data-strategy") for r in rows] == ["rag", "lora", "baseline"]
     assert "62.5%" in rows[0].text

@@ -72,8 +72,9 @@ def registered(monkeypatch):
 
 
 def config(tmp_path, strategies, **extra):
+    extra.setdefault("out_dir", tmp_path / "run")
     return RunConfig(corpus_dir=TINY, probes_path=TINY / "probes.jsonl", strategies=strategies,
-                     backend="fake", model="fake-model", out_dir=tmp_path / "run", **extra)
+                     backend="fake", model="fake-model", **extra)
 
 
 def test_run_writes_each_result_and_the_reports(tmp_path, registered):
@@ -115,10 +116,80 @@ def test_unknown_strategy_fails_before_any_work(tmp_path, registered):
     assert not (tmp_path / "run" / "strategies" / "baseline.json").exists()
 
 
-def test_invalid_params_are_a_clear_error(tmp_path, registered):
-    with pytest.raises(AdvisorError, match="invalid parameters for strategy 'baseline'"):
-        evaluate(config(tmp_path, [], params={"baseline": {"max_new_tokens": "lots"}}), backend=FakeBackend(),
+def test_invalid_params_are_one_line_before_any_work(tmp_path, registered):
+    backend = FakeBackend()
+    with pytest.raises(AdvisorError) as error:
+        evaluate(config(tmp_path, ["counting"], params={"baseline": {"max_new_tokens": "lots"}}), backend=backend,
                  echo=lambda _: None)
+    assert str(error.value).startswith("strategy 'baseline', parameter 'max_new_tokens', value 'lots': ")
+    assert "\n" not in str(error.value) and "http" not in str(error.value)
+    assert backend.calls == [] and FITS == []
+    with pytest.raises(AdvisorError, match="strategy 'baseline', parameter 'max_new_token', value 5: .*did you mean "
+                                           "'max_new_tokens'"):
+        evaluate(config(tmp_path, [], params={"baseline": {"max_new_token": 5}}), backend=backend,
+                 echo=lambda _: None)
+    with pytest.raises(AdvisorError, match="parameters given for strategy 'countin', which is not in this run; "
+                                           "did you mean 'counting'"):
+        evaluate(config(tmp_path, ["counting"], params={"countin": {}}), backend=backend, echo=lambda _: None)
+    with pytest.raises(AdvisorError, match="field '--mix': kind 'facts' has no test probes; did you mean 'fact'"):
+        evaluate(config(tmp_path, ["counting"], decision={"mix": {"facts": 1.0}}), backend=backend,
+                 echo=lambda _: None)
+    assert backend.calls == [] and FITS == []
+    assert not (tmp_path / "run" / "strategies" / "baseline.json").exists()
+
+
+class SeededStrategy(CountingStrategy):
+    """Gets probes right or wrong by its seed, as a trained adapter would."""
+
+    name = "seeded"
+
+    def fit(self, ctx):
+        self.seed_ = ctx.seed
+        return super().fit(ctx)
+
+    def depends_on_seed(self):
+        return True
+
+    def answer(self, probes):
+        answers = super().answer(probes)
+        for probe, answer in zip(probes, answers):
+            if (sum(map(ord, probe.id)) + self.seed_) % 2 == 0:
+                answer.text = probe.answer
+        return answers
+
+
+def test_repeats_run_seed_dependent_strategies_with_each_seed_and_resume(tmp_path, registered, monkeypatch):
+    monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "seeded", "test_runner:SeededStrategy")
+    lines = []
+    run, run_dir = evaluate(config(tmp_path, ["seeded"], repeats=3), backend=FakeBackend(), echo=lines.append)
+    seeded = next(s for s in run.strategies if s.name == "seeded")
+    baseline = next(s for s in run.strategies if s.name == "baseline")
+    assert [r.seed for r in [seeded, *seeded.repeats]] == [0, 1, 2]
+    assert baseline.repeats == []  # the baseline does not depend on a seed: run once
+    assert {p.name for p in (run_dir / "strategies").iterdir()} == {
+        "baseline.json", "seeded.json", "seeded@seed1.json", "seeded@seed2.json"}
+    assert any(line.startswith("seeded: accuracy") and "3 seeds: mean" in line for line in lines)
+    assert run.ranking["stability"]["seeds"] == {"seeded": 3}
+    # Killed after the second seed: the re-run redoes only the third.
+    (run_dir / "strategies" / "seeded@seed2.json").unlink()
+    FITS.clear()
+    evaluate(config(tmp_path, ["seeded"], repeats=3), backend=FakeBackend(), echo=lines.append)
+    assert FITS == ["seeded"]
+
+
+def test_single_request_latency_is_timed_past_the_cache(tmp_path, registered):
+    backend = FakeBackend()
+    run, _ = evaluate(config(tmp_path, ["counting"], latency_probes=3), backend=backend, echo=lambda _: None)
+    counting = next(s for s in run.strategies if s.name == "counting")
+    assert counting.single_request_latency.requests == 3
+    assert counting.single_request_latency.batch_size == 1
+    # A second run of the same work in a fresh run directory: batched answers come from the response
+    # cache, the three single requests still reach the backend.
+    before = len(backend.calls)
+    evaluate(config(tmp_path, ["counting"], latency_probes=3, out_dir=tmp_path / "again"), backend=backend,
+             echo=lambda _: None)
+    fresh = backend.calls[before:]
+    assert 0 < len(fresh) <= 3 * 2  # at most baseline's and counting's three each; none batched
 
 
 def test_retrieval_recall_compares_document_ids():

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from advisor.statistics import (bootstrap_ci, mcnemar_exact, mcnemar_sample_size, paired_bootstrap_diff_ci,
+from advisor.analysis.statistics import (bootstrap_ci, mcnemar_exact, mcnemar_sample_size, paired_bootstrap_diff_ci,
                                 paired_test)
 
 

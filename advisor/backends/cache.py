@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback
@@ -27,13 +29,27 @@ class ResponseCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         self._db.commit()
+        self.active = True
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Neither read nor write while timing real calls (every view sharing this cache)."""
+        self.active = False
+        try:
+            yield
+        finally:
+            self.active = True
 
     def get(self, key: str) -> dict | None:
+        if not self.active:
+            return None
         with self._lock:
             row = self._db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def put(self, key: str, value: dict) -> None:
+        if not self.active:
+            return
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO responses (key, value) VALUES (?, ?)",
                              (key, json.dumps(value)))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from advisor.ranking import Ranking, RankingOptions, rank
+from advisor.analysis.decision import DecisionOptions
+from advisor.analysis.ranking import Ranking, rank
 from advisor.results import RunResult, ScoredAnswer
 
 
@@ -12,7 +13,7 @@ def ranking_of(run: RunResult) -> Ranking:
     """The stored ranking, or one computed with the run's query volume and seed if none was stored."""
     if run.ranking:
         return Ranking.model_validate(run.ranking)
-    return rank(run.strategies, RankingOptions(queries=run.manifest.queries, seed=run.manifest.seed))
+    return rank(run.strategies, DecisionOptions(queries=run.manifest.queries, seed=run.manifest.seed))
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from advisor import formatting as fmt
-from advisor.ranking import Ranking
+from advisor.analysis.ranking import Ranking
 from advisor.report.context import ranking_of
 from advisor.results import RunResult
 
@@ -25,34 +25,52 @@ def table(header: list[str], rows: list[list[object]]) -> list[str]:
 
 
 def _recommendation(ranking: Ranking) -> list[str]:
-    rec = ranking.recommendation
-    if rec is None:
-        return []
-    head = f"**{cell(rec.strategy)}**" if rec.strategy else "**no strategy**"
-    lines = ["## Recommendation", "", f"Recommended: {head}"
-             + (f" (runner-up: {cell(rec.runner_up)})" if rec.runner_up else ""), ""]
-    return lines + [f"- {cell(reason)}" for reason in rec.reasons] + [""]
+    verdict = ranking.verdict
+    lines = ["## Recommendation", "", f"**{cell(verdict.headline)}**", ""]
+    lines += [f"- {cell(reason)}" for reason in verdict.reasons] + [""]
+    if verdict.details:
+        lines += ["<details><summary>Details</summary>", ""] + [f"- {cell(d)}" for d in verdict.details]
+        lines += ["", "</details>", ""]
+    return lines
 
 
 def _leaderboard(ranking: Ranking) -> list[str]:
-    header = ["#", "strategy", "family", "accuracy (95% CI)", "USD / 1k queries", "fit cost", "fit time",
-              "p50", "p95", "input tokens", "score", "Pareto", "constraints"]
+    header = ["#", "strategy", "family", "mix accuracy", "accuracy (95% CI)", "tie band", "USD / month",
+              "USD / 1k queries", "fit cost", "fit time", "batched p50", "single-request p95", "input tokens",
+              "Pareto", "constraints"]
     rows = []
     for e in ranking.leaderboard:
-        rows.append([e.rank, e.name, e.family, f"{fmt.pct(e.accuracy)} ({fmt.ci(e.accuracy_ci)})",
-                     fmt.usd(e.cost_per_1k_usd), fmt.usd(e.fit_usd), fmt.seconds(e.fit_s), fmt.ms(e.p50_ms),
-                     fmt.ms(e.p95_ms), fmt.count(e.mean_input_tokens), f"{e.score:.3f}",
+        seeds = (f"; {e.seeds} seeds {fmt.pct(min(e.seed_accuracies))}–{fmt.pct(max(e.seed_accuracies))}"
+                 if e.seed_accuracies else "")
+        rows.append([e.rank, e.name + "".join(f" ({note})" for note in e.notes), e.family, fmt.pct(e.mix_accuracy),
+                     f"{fmt.pct(e.accuracy)} ({fmt.ci(e.accuracy_ci)}{seeds})", "yes" if e.in_band else "",
+                     fmt.usd(e.monthly_usd), fmt.usd(e.cost_per_1k_usd), fmt.usd(e.fit_usd), fmt.seconds(e.fit_s),
+                     fmt.ms(e.p50_ms), fmt.ms(e.single_p95_ms), fmt.count(e.mean_input_tokens),
                      "yes" if e.on_pareto_front else "", "ok" if e.passes_constraints else
                      "fails: " + "; ".join(e.failed_constraints)])
-    weights = ", ".join(f"{m}={w:g}" for m, w in ranking.options.weights.items())
-    lines = ["## Leaderboard", "", f"Weights {weights}; fit cost amortized over {ranking.options.queries:,} "
-             f"queries per month. Normalization: {ranking.normalization}.", ""]
+    mix = ", ".join(f"{k} {v:.0%}" for k, v in ranking.decision.mix.items())
+    lines = ["## Leaderboard", "", f"Ordered by the decision, the pick first. Mix accuracy: accuracy re-weighted to "
+             f"the workload mix ({mix}). Monthly cost: {ranking.options.queries:,} queries and one fit. Batched p50: "
+             "each probe's wait for its whole batch (throughput); single-request p95: one request at a time on a "
+             "sample (what a caller waits).", ""]
     lines += table(header, rows)
     recall = [e for e in ranking.leaderboard if e.retrieval_recall is not None]
     if recall:
         lines += ["Retrieval recall (share of probes whose source document was retrieved): "
                   + ", ".join(f"{cell(e.name)} {fmt.pct(e.retrieval_recall)}" for e in recall), ""]
     return lines
+
+
+def _stability(ranking: Ranking) -> list[str]:
+    s = ranking.stability
+    others = "".join(f"; {cell(n)} {v:.0%}" for n, v in s.shares.items() if n != ranking.decision.pick)
+    lines = ["## How sure", "", f"{cell(ranking.decision.pick or 'No pick')} wins {s.pick_share:.0%} of "
+             f"{s.resamples:,} bootstrap resamples (settled at {s.threshold:.0%} or more){others}."]
+    if s.probes_to_settle:
+        lines += [f"About {s.probes_to_settle:,} test probes (now {s.probes_now}) would tell "
+                  f"{cell(ranking.decision.pick)} and {cell(s.rival)} apart."]
+    lines += [""] + [f"- {cell(c.describe())}" for c in ranking.crossings]
+    return lines + [""]
 
 
 def _kinds(ranking: Ranking) -> list[str]:
@@ -65,6 +83,7 @@ def _kinds(ranking: Ranking) -> list[str]:
         row = table_.accuracy.get(e.name, {})
         rows.append([e.name, *[(fmt.pct(row[k], 0) + (" *" if e.name in table_.winners[k] else ""))
                                if k in row else fmt.NA for k in table_.kinds]])
+    rows.append(["margin of the best", *[f"+{table_.margins.get(k, 0) * 100:.0f} pts" for k in table_.kinds]])
     return ["## Accuracy by probe kind", "", "`*` marks the best strategy for that kind.", ""] + table(header, rows)
 
 
@@ -80,7 +99,7 @@ def _tests(ranking: Ranking) -> list[str]:
     lines = ["## Significance", "", f"{ranking.test}, alpha {ranking.alpha}; difference interval by paired "
              "bootstrap; probes needed: rough count for 80% power at the observed disagreement.", ""]
     if ranking.comparisons:
-        lines += [f"Leader {cell(ranking.reference)} against every other strategy:", ""]
+        lines += [f"Pick {cell(ranking.reference)} against every other strategy (one seed):", ""]
         lines += table(header, rows(ranking.comparisons))
     if ranking.vs_baseline:
         lines += ["Every strategy against the baseline:", ""] + table(header, rows(ranking.vs_baseline))
@@ -121,7 +140,7 @@ def _manifest(run: RunResult) -> list[str]:
 def render_markdown(run: RunResult) -> str:
     ranking = ranking_of(run)
     lines = [f"# Strategy report: {cell(run.manifest.corpus)} on {cell(run.manifest.model)}", ""]
-    for part in (_recommendation(ranking), _leaderboard(ranking), _kinds(ranking), _tests(ranking),
+    for part in (_recommendation(ranking), _leaderboard(ranking), _stability(ranking), _kinds(ranking), _tests(ranking),
                  _break_even(ranking), _excluded(ranking), _manifest(run)):
         lines += part
     return "\n".join(lines).rstrip() + "\n"

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from advisor.ranking import Ranking  # noqa: E402
+from advisor.analysis.ranking import Ranking  # noqa: E402
 from advisor.results import StrategyResult  # noqa: E402
 
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "dsmr-advisor", "font.size": 9, "axes.spines.top": False,
