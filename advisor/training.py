@@ -1,8 +1,8 @@
-"""Shared machinery for strategies that change weights: data, a LoRA loop, budgets, publishing.
+"""Shared machinery for strategies that change weights: data, a LoRA loop, step budgets, publishing.
 
 The loop is plain torch rather than a Trainer: on a 2-core CPU the Trainer's per-step overhead
-(datasets mapping, accelerate, callbacks) is a visible share of a 60-second fit, and a plain loop
-lets the wall-clock budget stop between two steps exactly. `benchmarks/training.py` measures it
+(datasets mapping, accelerate, callbacks) is a visible share of a one-minute fit, and a plain loop
+lets the wall-clock safety limit stop between two steps exactly. `benchmarks/training.py` measures it
 against TRL's SFTTrainer. Nothing here imports torch at module import time, so listing
 strategies stays light.
 """
@@ -14,7 +14,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field
 
@@ -30,8 +30,11 @@ IGNORE = -100  # label for tokens the loss does not count (prompt, padding)
 
 
 class LoraTrainingParams(AnswerLengthParams):
-    """LoRA and loop settings shared by every training strategy; defaults keep a fit near a minute
-    on 2 CPU cores with the 135M default model."""
+    """LoRA and loop settings shared by every training strategy.
+
+    What is learned is decided by a step count (`max_steps`, or `epochs` over the examples), never
+    by the clock, so every machine trains the same adapter from the same data and seed. Default
+    step counts keep a fit near a minute on 2 AVX2 cores (fp32) with the 135M default model."""
 
     rank: int = Field(16, ge=1, description="LoRA rank r")
     alpha: int = Field(32, ge=1, description="LoRA alpha (scale = alpha / rank)")
@@ -40,14 +43,25 @@ class LoraTrainingParams(AnswerLengthParams):
                                                               "adapters: 'all-linear' or a list of names")
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate")
     epochs: float = Field(3.0, gt=0, description="passes over the training examples")
-    max_steps: int | None = Field(None, ge=1, description="optimizer steps; overrides epochs when set")
-    max_seconds: float = Field(60.0, gt=0, description="wall-clock training budget; stops cleanly when reached")
+    max_steps: int | None = Field(16, ge=1, description="optimizer steps: the budget that decides what "
+                                  "is learned; None trains for `epochs` instead")
+    time_limit_s: float = Field(1800.0, gt=0, description="wall-clock safety limit: training stops cleanly when "
+                                "reached and the result says so (stopped_by_time_limit); what is learned is "
+                                "decided by max_steps / epochs")
     batch_size: int = Field(8, ge=1, description="examples per optimizer step")
     max_length: int = Field(256, ge=16, description="longest training sequence, in tokens")
-    seed: int = Field(0, description="seed for shuffling and adapter initialisation")
+    seed: int | None = Field(None, description="seed for shuffling, adapter initialisation and the trainer; "
+                             "None: the run's seed")
+
+    def with_seed(self, run_seed: int) -> Self:
+        """These params with the seed a fit uses: their own, or else the run's. Training and the
+        artifact key both take it from here, so two seeds never share an adapter."""
+        return self if self.seed is not None else self.model_copy(update={"seed": run_seed})
 
     def training_key(self) -> dict[str, Any]:
         """What changes the trained weights (not how answers are generated)."""
+        if self.seed is None:
+            raise ValueError("training_key needs a resolved seed: call with_seed(run_seed) first")
         return self.model_dump(exclude=set(AnswerLengthParams.model_fields))
 
 
@@ -142,8 +156,9 @@ class TrainStats:
     steps: int = 0
     tokens: int = 0
     losses: list[float] = field(default_factory=list)
+    planned_steps: int = 0
     seconds: float = 0.0
-    stopped_by_budget: bool = False
+    stopped_by_time_limit: bool = False
     examples: int = 0
 
     def summary(self) -> dict[str, Any]:
@@ -151,9 +166,10 @@ class TrainStats:
         k = max(1, min(5, len(self.losses) // 2))
         first = sum(self.losses[:k]) / k if self.losses else None
         last = sum(self.losses[-k:]) / k if self.losses else None
-        return {"steps": self.steps, "train_tokens": self.tokens, "train_loss_first": _round(first),
-                "train_loss_last": _round(last), "loss_window_steps": k, "train_seconds": round(self.seconds, 2),
-                "stopped_by_budget": self.stopped_by_budget, "examples": self.examples}
+        return {"steps": self.steps, "planned_steps": self.planned_steps,
+                "stopped_by_time_limit": self.stopped_by_time_limit, "train_tokens": self.tokens,
+                "train_loss_first": _round(first), "train_loss_last": _round(last), "loss_window_steps": k,
+                "train_seconds": round(self.seconds, 2), "examples": self.examples}
 
 
 def _round(value: float | None) -> float | None:
@@ -179,9 +195,10 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
                progress=None, label: str = "lora", stop_check=None):
     """Wrap `model` in a fresh LoRA adapter and train it on `examples`; returns (peft model, stats).
 
-    Batches are shuffled by seed; each step pads only to its longest sequence. The wall-clock
-    budget is checked before every step, so a fit ends at most one step past `max_seconds`.
-    `stop_check(step)` is a hook for tests and callers that must interrupt training.
+    Batches are shuffled by `params.seed` (resolve it with `with_seed` first); each step pads only
+    to its longest sequence. The steps planned come from `max_steps` or `epochs`; the wall-clock
+    safety limit is checked before every step, so a fit it cuts ends at most one step past
+    `time_limit_s`. `stop_check(step)` is a hook for tests and callers that must interrupt training.
     """
     import torch
     from peft import get_peft_model
@@ -190,6 +207,8 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
 
     if not examples:
         raise ValueError("no training examples")
+    if params.seed is None:
+        raise ValueError("train_lora needs a resolved seed: pass params.with_seed(run_seed)")
     torch.manual_seed(params.seed)
     model = get_peft_model(model, lora_config(params))
     model.train()
@@ -202,15 +221,15 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: (s + 1) / warmup if s < warmup else max(0.05, (total - s) / (total - warmup + 1)))
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    stats = TrainStats(examples=len(examples))
+    stats = TrainStats(examples=len(examples), planned_steps=total)
     rng = random.Random(params.seed)
     order: list[Example] = []
     start = time.perf_counter()
     progress = progress or Progress(enabled=False)
     with progress.bar(f"{label}: training", total=total, unit="step") as bar:
         while stats.steps < total:
-            if time.perf_counter() - start >= params.max_seconds:
-                stats.stopped_by_budget = True
+            if time.perf_counter() - start >= params.time_limit_s:
+                stats.stopped_by_time_limit = True
                 break
             if stop_check is not None:
                 stop_check(stats.steps)
@@ -245,11 +264,12 @@ def save_adapter(model, folder: Path) -> Path:
     return target
 
 
-def wall_clock_callback(max_seconds: float):
-    """A transformers TrainerCallback that stops training cleanly once `max_seconds` have passed."""
+def wall_clock_callback(time_limit_s: float):
+    """A transformers TrainerCallback that stops training cleanly once `time_limit_s` have passed: a
+    safety limit, whose hit (`stopped`) the strategy reports."""
     from transformers import TrainerCallback
 
-    class WallClockBudget(TrainerCallback):
+    class WallClockLimit(TrainerCallback):
         def __init__(self):
             self.start = time.perf_counter()
             self.stopped = False
@@ -258,11 +278,11 @@ def wall_clock_callback(max_seconds: float):
             self.start = time.perf_counter()
 
         def on_step_end(self, args, state, control, **kwargs):
-            if time.perf_counter() - self.start >= max_seconds and state.global_step < state.max_steps:
+            if time.perf_counter() - self.start >= time_limit_s and state.global_step < state.max_steps:
                 self.stopped = True
                 control.should_training_stop = True
 
-    return WallClockBudget()
+    return WallClockLimit()
 
 
 def log_recorder(stop_check=None):

@@ -49,18 +49,25 @@ def main() -> None:
     results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
     print(f"\nadvisor evaluate, cold ({'model converted' if args.convert else 'converted model reused'}): "
           f"{wall / 60:.1f} min wall, peak RSS {peak_gb:.1f} GB, {os.cpu_count()} CPUs")
-    print(f"{'strategy':<18}{'fit s':>8}{'answer s':>10}{'total s':>9}{'accuracy':>10}  by kind")
+    print(f"{'strategy':<18}{'fit s':>8}{'steps':>7}{'answer s':>10}{'total s':>9}{'accuracy':>10}{'1-req p95':>11}"
+          "  by kind")
     accounted = 0.0
     for entry in results["strategies"]:
         fit, answer = entry.get("fit_s") or 0.0, entry.get("answer_s") or 0.0
         accounted += fit + answer
         if entry["status"] != "ok":
             reason = (entry.get("reason") or "")[:60]
-            print(f"{entry['name']:<18}{'':>37}  {entry['status']}: {reason}")
+            print(f"{entry['name']:<18}{'':>55}  {entry['status']}: {reason}")
             continue
         kinds = ", ".join(f"{k} {v:.0%}" for k, v in sorted(entry["accuracy_by_kind"].items()))
-        print(f"{entry['name']:<18}{fit:>8.0f}{answer:>10.0f}{fit + answer:>9.0f}{entry['accuracy']:>10.1%}  {kinds}")
-    print(f"{'rest (loading, probes, reports)':<36}{wall - accounted:>9.0f}")
+        steps = entry["fit_info"].get("steps", "")
+        single = entry.get("single_request_latency")
+        p95 = f"{single['p95_s'] * 1000:,.0f} ms" if single else "n/a"
+        print(f"{entry['name']:<18}{fit:>8.0f}{steps!s:>7}{answer:>10.0f}{fit + answer:>9.0f}{entry['accuracy']:>10.1%}"
+              f"{p95:>11}  {kinds}")
+    print(f"{'rest (loading, single-request latency, reports)':<52}{wall - accounted:>9.0f}")
+    verdict = results["ranking"]["verdict"]
+    print(f"\nRecommendation: {verdict['headline']}")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def run_one(path: str, dtype: str, steps: int) -> dict:
     probes, examples = _examples(tokenizer)
     mean_tokens = sum(len(e.input_ids) for e in examples) / len(examples)
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch_dtype)
-    params = LoraTrainingParams(**{k: v for k, v in SETTINGS.items()}, max_steps=steps, max_seconds=3600)
+    params = LoraTrainingParams(**SETTINGS, max_steps=steps, time_limit_s=3600, seed=0)
     start = time.perf_counter()
     if path == "ours":
         _, stats = train_lora(model, tokenizer, examples, params)

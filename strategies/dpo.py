@@ -33,8 +33,10 @@ PAIR_FIELDS = ("prompt", "chosen", "rejected")
 class DpoParams(LoraTrainingParams):
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate")
     epochs: float = Field(2.0, gt=0, description="passes over the preference pairs")
+    max_steps: int | None = Field(24, ge=1, description="optimizer steps: the budget that decides what is "
+                                  "learned; None trains for `epochs` instead")
     batch_size: int = Field(2, ge=1, description="pairs per optimizer step (small: a pair costs four sequence "
-                            "passes, and more, smaller steps learn more within the budget)")
+                            "passes, and more, smaller steps learn more in the same time)")
     beta: float = Field(0.1, gt=0, description="DPO beta: how far the policy may move from the reference")
     sft_weight: float = Field(1.0, ge=0, description="weight of a supervised loss on the chosen answer added to "
                               "the DPO loss (RPO); 0 is plain DPO, which on a small model moves the margin "
@@ -116,7 +118,7 @@ class DpoStrategy(AdapterStrategy):
                        "generation_tokens": sum(c.input_tokens + c.output_tokens for c in completions)}
 
     def fit(self, ctx: FitContext) -> DpoStrategy:
-        p = self.params
+        p = self.params.with_seed(ctx.seed)
         pairs, pair_info = self.build_pairs(ctx)
         if not pairs:
             raise ValueError("dpo: no preference pairs (the base model already answers every train probe)")
@@ -127,22 +129,23 @@ class DpoStrategy(AdapterStrategy):
         else:
             info = {"adapter": "trained", **pair_info}
             with slot.publish(info=info) as tmp:
-                info.update(self._train(ctx, pairs, tmp))
+                info.update(self._train(ctx, p, pairs, tmp))
         return self.adopt_adapter(ctx, slot, info)
 
-    def _train(self, ctx: FitContext, pairs, folder: Path) -> dict[str, Any]:
+    def _train(self, ctx: FitContext, p: DpoParams, pairs, folder: Path) -> dict[str, Any]:
+        """Train for the planned steps (`max_steps`, or `epochs` over the pairs); the wall-clock
+        callback is only a safety limit, and its hit is reported."""
         import time
 
         from datasets import Dataset
         from trl import DPOConfig, DPOTrainer
 
-        p = self.params
         hf = ctx.backend.unwrap()
         model = fresh_base_model(ctx.backend)
         rows = [{"prompt": chat(p.system_prompt, pair["prompt"]),
                  "chosen": [{"role": "assistant", "content": pair["chosen"]}],
                  "rejected": [{"role": "assistant", "content": pair["rejected"]}]} for pair in pairs]
-        budget, recorder = wall_clock_callback(p.max_seconds), log_recorder()
+        time_limit, recorder = wall_clock_callback(p.time_limit_s), log_recorder()
         with tempfile.TemporaryDirectory() as scratch:
             args = DPOConfig(output_dir=scratch, per_device_train_batch_size=p.batch_size, learning_rate=p.learning_rate,
                              num_train_epochs=p.epochs, max_steps=p.max_steps or -1, beta=p.beta,
@@ -152,7 +155,7 @@ class DpoStrategy(AdapterStrategy):
                              lr_scheduler_type="linear", warmup_steps=1, **_loss_settings(p.sft_weight))
             trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                                  processing_class=hf.tokenizer, peft_config=lora_config(p),
-                                 callbacks=[budget, recorder])
+                                 callbacks=[time_limit, recorder])
             # The trainer prints every log dict to stdout; the recorder keeps them, the bar shows progress.
             from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
@@ -167,8 +170,8 @@ class DpoStrategy(AdapterStrategy):
         margins, losses = recorder.series("rewards/margins"), recorder.series("loss")
         tokens = recorder.series("num_tokens")
         k = max(1, min(3, len(margins) // 2))
-        return {"steps": trainer.state.global_step, "train_seconds": round(seconds, 2),
-                "stopped_by_budget": budget.stopped,
+        return {"steps": trainer.state.global_step, "planned_steps": trainer.state.max_steps,
+                "stopped_by_time_limit": time_limit.stopped, "train_seconds": round(seconds, 2),
                 "train_tokens": int(tokens[-1]) if tokens else None,
                 "reward_margin_start": round(sum(margins[:k]) / k, 4) if margins else None,
                 "reward_margin_end": round(sum(margins[-k:]) / k, 4) if margins else None,

@@ -40,6 +40,10 @@ class AdapterStrategy(Strategy):
     def fit_info(self) -> dict[str, Any]:
         return dict(getattr(self, "info_", {}), adapter_path=getattr(self, "adapter_path_", None))
 
+    def depends_on_seed(self) -> bool:
+        """The run's seed shuffles the data and initialises the adapter, unless params fix one."""
+        return self.params.seed is None
+
     def answer(self, probes):
         self.check_fitted()
         messages = [chat(self.params.system_prompt, question_text(p)) for p in probes]
@@ -74,12 +78,13 @@ class LoraStrategy(AdapterStrategy):
     # --- fitting ------------------------------------------------------------------------------
     def fit(self, ctx: FitContext) -> LoraStrategy:
         hf = ctx.backend.unwrap()
+        params = self.params.with_seed(ctx.seed)
         examples = self.training_examples(ctx, hf.tokenizer)
         if not examples:
             raise ValueError(f"{self.name}: nothing to train on (no train probes and no corpus text)")
         slot = ctx.artifacts.slot(self.artifact_kind, strategy=self.name, model=model_identity(ctx.backend),
                                   corpus=ctx.corpus.fingerprint(), data=data_hash(examples),
-                                  params=self.params.training_key())
+                                  params=params.training_key())
         if slot.exists():
             info = dict(slot.meta()["info"], adapter="reused")
         else:
@@ -89,7 +94,7 @@ class LoraStrategy(AdapterStrategy):
                 model = fresh_base_model(ctx.backend)
                 info["device"] = str(hf.device)
                 info["train_dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")
-                model, stats = train_lora(model, hf.tokenizer, examples, self.params, progress=ctx.progress,
+                model, stats = train_lora(model, hf.tokenizer, examples, params, progress=ctx.progress,
                                           label=self.name)
                 info.update(stats.summary())
                 save_adapter(model, tmp)

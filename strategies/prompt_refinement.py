@@ -109,6 +109,10 @@ class PromptRefinementStrategy(Strategy):
     def fit_info(self) -> dict[str, Any]:
         return dict(getattr(self, "info_", {}))
 
+    def depends_on_seed(self) -> bool:
+        """Only a sampling teacher uses the seed; greedy candidates are the same under any seed."""
+        return self.params.teacher_temperature > 0
+
     # --- the search ----------------------------------------------------------------------------
     def _score(self, ctx: FitContext, prompt: str, dev: list[Probe]) -> tuple[float, list[tuple[Probe, str]]]:
         """Dev accuracy of `prompt` and its failures (probe, answer given)."""
@@ -118,6 +122,8 @@ class PromptRefinementStrategy(Strategy):
         return 1 - len(failures) / len(dev), failures
 
     def _search(self, ctx: FitContext, dev: list[Probe], train: list[Probe]) -> dict[str, Any]:
+        """Up to `rounds` rounds; `ctx.budget_s` is only a safety limit, and a search it cuts short
+        says so (`stopped_by_time_limit`, rounds done as `steps` of `planned_steps`)."""
         p = self.params
         started = time.perf_counter()
         best_prompt = DEFAULT_SYSTEM_PROMPT
@@ -127,9 +133,13 @@ class PromptRefinementStrategy(Strategy):
         rounds: list[dict[str, Any]] = []
         teacher_tokens = {"input": 0, "output": 0, "calls": 0}
         tried: set[str] = {best_prompt}
+        stopped_by_time_limit = False
         with ctx.progress.bar("prompt_refinement: rounds", total=p.rounds, unit="round") as bar:
             for round_index in range(p.rounds):
-                if not failures or (ctx.budget_s and time.perf_counter() - started > ctx.budget_s):
+                if not failures:
+                    break
+                if ctx.budget_s is not None and time.perf_counter() - started > ctx.budget_s:
+                    stopped_by_time_limit = True
                     break
                 candidates: list[tuple[str, str]] = []
                 if p.derived_candidates:
@@ -153,6 +163,7 @@ class PromptRefinementStrategy(Strategy):
             "final_prompt": best_prompt, "best_dev_accuracy": best_score, "best_origin": best_origin,
             "improved": best_score > baseline, "dev_probes": len(dev), "train_probes": len(train),
             "rounds": rounds, "teacher_tokens": teacher_tokens,
+            "steps": len(rounds), "planned_steps": p.rounds, "stopped_by_time_limit": stopped_by_time_limit,
         }
 
     def _teacher_candidates(self, ctx: FitContext, prompt: str, failures: list[tuple[Probe, str]],

@@ -7,7 +7,7 @@ from advisor.strategy import FitContext
 
 # Small enough to train in seconds on 2 cores, large enough for the loss to move.
 QUICK = {"max_steps": 4, "batch_size": 2, "rank": 8, "alpha": 16, "max_length": 64, "max_new_tokens": 8,
-         "max_seconds": 600}
+         "time_limit_s": 600}
 
 
 def training_context(backend, tmp_path, corpus, probes, **extra):

@@ -72,7 +72,8 @@ def test_dpo_raises_the_reward_margin_on_a_toy_preference_set(hf_backend, tmp_pa
     params = {**QUICK, "pairs_file": str(path), "learning_rate": 2e-3, "max_length": 64}
     strategy = DpoStrategy(params).fit(ctx)
     info = strategy.fit_info()
-    assert info["adapter"] == "trained" and info["pairs_built"] == 4 and info["steps"] == 4
+    assert info["adapter"] == "trained" and info["pairs_built"] == 4
+    assert info["steps"] == info["planned_steps"] == 4 and info["stopped_by_time_limit"] is False
     assert info["reward_margin_end"] > info["reward_margin_start"]
     # The likelihood term (on by default) makes the preferred answer itself more likely, not only
     # more likely than the rejected one.

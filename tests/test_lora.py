@@ -43,7 +43,8 @@ def test_lora_trains_changes_weights_lowers_loss_and_is_reused(hf_backend, tmp_p
     ctx = training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes)
     strategy = LoraStrategy({**QUICK, "learning_rate": 3e-3}).fit(ctx)
     info = strategy.fit_info()
-    assert info["adapter"] == "trained" and info["steps"] == 4 and not info["stopped_by_budget"]
+    assert info["adapter"] == "trained" and info["steps"] == info["planned_steps"] == 4
+    assert info["stopped_by_time_limit"] is False
     assert info["train_tokens"] > 0 and info["examples"] == sum(info["examples_by_kind"].values())
     assert info["train_loss_last"] < info["train_loss_first"]
     adapter = Path(info["adapter_path"])
@@ -81,8 +82,8 @@ def test_killed_training_leaves_no_adapter(hf_backend, tmp_path, tiny_corpus, ti
 
 
 @pytest.mark.integration
-def test_budget_stops_training_cleanly(hf_backend, tmp_path, tiny_corpus, tiny_probes):
+def test_time_limit_stops_training_cleanly_and_is_reported(hf_backend, tmp_path, tiny_corpus, tiny_probes):
     ctx = training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes)
-    info = LoraStrategy({**QUICK, "max_steps": 1000, "max_seconds": 1.0}).fit(ctx).fit_info()
-    assert info["stopped_by_budget"] and 1 <= info["steps"] < 1000
+    info = LoraStrategy({**QUICK, "max_steps": 1000, "time_limit_s": 1.0}).fit(ctx).fit_info()
+    assert info["stopped_by_time_limit"] and 1 <= info["steps"] < info["planned_steps"] == 1000
     assert (Path(info["adapter_path"]) / "adapter_model.safetensors").is_file()

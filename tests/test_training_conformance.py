@@ -26,10 +26,20 @@ def test_training_strategies_declare_weights_and_budget(name, fake_backend, tmp_
     cls = strategy_class(name)
     assert cls.requires_weights and cls.family == "training"
     params = {row["name"] for row in describe_params(cls)}
-    assert {"rank", "alpha", "dropout", "target_modules", "learning_rate", "epochs", "max_steps", "max_seconds",
+    assert {"rank", "alpha", "dropout", "target_modules", "learning_rate", "epochs", "max_steps", "time_limit_s",
             "batch_size", "max_length", "seed", "max_new_tokens"} <= params
     reason = cls().not_applicable_reason(training_context(fake_backend, tmp_path, tiny_corpus, tiny_probes))
     assert reason and "weights" in reason and "API" in reason
+
+
+@pytest.mark.parametrize("name", TRAINING)
+def test_a_step_budget_decides_what_is_learned_and_the_run_seed_matters(name):
+    """Defaults stop on steps, never on the clock, so every machine learns the same; the run's seed
+    is the default seed, so `--repeats` varies it."""
+    strategy = strategy_class(name)()
+    assert strategy.params.max_steps is not None and strategy.params.seed is None
+    assert strategy.params.time_limit_s >= 600  # a safety limit, far beyond a default fit
+    assert strategy.depends_on_seed()
 
 
 @pytest.mark.parametrize("name", TRAINING)

@@ -28,6 +28,11 @@ class Verdict(BaseModel):
     details: list[str] = Field(default_factory=list)
 
 
+def share(value: float) -> str:
+    """A share of resamples as people read it; a handful in a thousand is not "0%"."""
+    return "<1%" if 0 < value < 0.005 else f"{value:.0%}"
+
+
 def _mix_text(decision: Decision, default_mix: bool) -> str:
     shares = ", ".join(f"{k} {v:.0%}" for k, v in decision.mix.items())
     return f"{shares}; the test split's own shares" if default_mix else shares
@@ -61,7 +66,7 @@ def _headline(decision: Decision, stability: Stability, entries: dict[str, Leade
         if rival and stability.differing < stability.differing_needed:
             return (f"Not settled: {pick} leads, but it and {rival} differ on only {stability.differing} of "
                     f"{stability.probes_now} probes, too few for any test to tell them apart; {need}.")
-        rival_text = f", {rival} {stability.shares.get(rival, 0):.0%}" if rival else ""
+        rival_text = f", {rival} {share(stability.shares.get(rival, 0))}" if rival else ""
         return f"Not settled: {pick} wins {stability.pick_share:.0%} of resamples{rival_text}; {need}."
     if decision.decided_by == "cost":
         leader = entries[decision.leader]
@@ -84,7 +89,7 @@ def _rule_reason(decision: Decision, options: DecisionOptions) -> str:
         top = ", ".join(f"{n} {usd(v)}" for n, v in ranked[:3])
         return (f"Rule: highest net value a month = mix accuracy x {usd(options.value_per_answer_usd)} x "
                 f"{options.queries:,} queries - monthly cost (mix: {mix}); {top}.")
-    band = ", ".join(decision.band)
+    band = ", ".join(decision.band) if len(decision.band) > 1 else f"{decision.leader} alone"
     return (f"Rule: most accurate on your traffic mix ({mix}); tie band, i.e. not significantly less accurate "
             f"than {decision.leader} (paired tests, Holm-corrected, alpha {options.alpha:g}): {band}.")
 
@@ -132,7 +137,7 @@ def _accuracy_reason(decision: Decision, entries: dict[str, LeaderboardEntry], r
 
 def _stability_reason(stability: Stability) -> str:
     over = "probes and seeds" if stability.seeds else "probes"
-    others = ", ".join(f"{n} {s:.0%}" for n, s in stability.shares.items() if n != stability.contenders[0])
+    others = ", ".join(f"{n} {share(v)}" for n, v in stability.shares.items() if n != stability.contenders[0])
     return (f"Stability: {stability.contenders[0]} wins {stability.pick_share:.0%} of {stability.resamples:,} "
             f"bootstrap resamples of the test {over}" + (f" ({others})" if others else "")
             + f"; settled means at least {stability.threshold:.0%}.")

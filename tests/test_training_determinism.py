@@ -1,0 +1,122 @@
+"""What a fit learns is decided by its step budget and seed, never by the machine's speed or load;
+a wall-clock safety limit that cuts a fit short is reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from advisor.training import Example, LoraTrainingParams, train_lora
+from conftest_training import QUICK, lora_weights, published, training_context
+from strategies.dpo import DpoStrategy
+from strategies.lora import LoraStrategy
+from strategies.prompt_refinement import PromptRefinementStrategy
+
+TOY_PAIRS = [{"prompt": f"What colour is widget {i}?", "chosen": "Blue.",
+              "rejected": "I am not sure, it could be many colours."} for i in range(4)]
+
+
+@contextmanager
+def busy_cores():
+    """Every core kept busy by other processes, as on a loaded machine."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    try:
+        time.sleep(0.5)  # let them take the cores before training starts
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def _strategy(name: str, tmp_path: Path):
+    if name == "lora":
+        return LoraStrategy(QUICK)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(p) + "\n" for p in TOY_PAIRS), encoding="utf-8")
+    return DpoStrategy({**QUICK, "pairs_file": str(pairs)})
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", ["lora", "dpo"])
+def test_same_settings_learn_the_same_on_an_idle_and_a_loaded_machine(name, hf_backend, tmp_path, tiny_corpus,
+                                                                      tiny_probes):
+    test_probes = tiny_probes.split("test")
+    idle = _strategy(name, tmp_path).fit(training_context(hf_backend, tmp_path / "idle", tiny_corpus, tiny_probes))
+    with busy_cores():
+        loaded = _strategy(name, tmp_path).fit(
+            training_context(hf_backend, tmp_path / "loaded", tiny_corpus, tiny_probes))
+    infos = [idle.fit_info(), loaded.fit_info()]
+    assert [i["adapter"] for i in infos] == ["trained", "trained"]  # two stores: nothing reused
+    assert [(i["steps"], i["planned_steps"], i["stopped_by_time_limit"]) for i in infos] == [(4, 4, False)] * 2
+    weights = [lora_weights(Path(i["adapter_path"])) for i in infos]
+    assert weights[0].keys() == weights[1].keys()
+    assert all(weights[0][k].equal(weights[1][k]) for k in weights[0])
+    assert [a.text for a in idle.answer(test_probes)] == [a.text for a in loaded.answer(test_probes)]
+
+
+@pytest.mark.integration
+def test_the_run_seed_is_the_default_seed_and_part_of_the_adapter_key(hf_backend, tmp_path, tiny_corpus, tiny_probes):
+    quick = {**QUICK, "max_steps": 1}
+    first = LoraStrategy(quick).fit(training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes, seed=1))
+    other = LoraStrategy(quick).fit(training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes, seed=2))
+    assert first.depends_on_seed() and other.fit_info()["adapter"] == "trained"
+    assert len(published(tmp_path / "artifacts", "lora-adapter")) == 2
+    fixed = LoraStrategy({**quick, "seed": 1})
+    assert not fixed.depends_on_seed()
+    assert fixed.fit(training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes, seed=2)).fit_info()["adapter"] \
+        == "reused"  # its own seed 1 wins over the run's 2: the first adapter
+
+
+def test_params_take_the_run_seed_unless_they_fix_one():
+    assert LoraTrainingParams().with_seed(7).training_key()["seed"] == 7
+    assert LoraTrainingParams(seed=3).with_seed(7).training_key()["seed"] == 3
+    with pytest.raises(ValueError, match="seed"):
+        LoraTrainingParams().training_key()
+
+
+def _tiny_model():
+    """A randomly initialised two-layer Llama: the real loop in milliseconds, no weights to load."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64)
+    return LlamaForCausalLM(config)
+
+
+def test_time_limit_stops_training_and_says_so():
+    from types import SimpleNamespace
+
+    tokenizer = SimpleNamespace(pad_token_id=0, eos_token_id=1)
+    examples = [Example([2, 3 + i, 4, 5], [2, 3 + i, 4, 5], "qa") for i in range(8)]
+    params = LoraTrainingParams(max_steps=1000, batch_size=2, rank=2, alpha=4, time_limit_s=0.2, seed=0)
+    # Each step waits 0.05 s first, so the limit is reached after a few steps whatever the CPU.
+    _, stats = train_lora(_tiny_model(), tokenizer, examples, params, stop_check=lambda step: time.sleep(0.05))
+    summary = stats.summary()
+    assert summary["stopped_by_time_limit"] is True and summary["planned_steps"] == 1000
+    assert 1 <= summary["steps"] < summary["planned_steps"]
+
+    by_epochs = LoraTrainingParams(max_steps=None, epochs=1.5, batch_size=2, rank=2, alpha=4, seed=0)
+    _, stats = train_lora(_tiny_model(), tokenizer, examples, by_epochs)
+    assert stats.summary()["steps"] == stats.summary()["planned_steps"] == 6  # epochs become steps: 4 per epoch
+    assert stats.summary()["stopped_by_time_limit"] is False
+
+
+def test_prompt_refinement_reports_a_time_limit_hit(fake_backend, tmp_path, tiny_corpus, tiny_probes):
+    ctx = training_context(fake_backend, tmp_path, tiny_corpus, tiny_probes, budget_s=0.0)
+    info = PromptRefinementStrategy({"rounds": 3}).fit(ctx).fit_info()
+    assert info["stopped_by_time_limit"] is True and info["steps"] == 0 and info["planned_steps"] == 3
+    unlimited = training_context(fake_backend, tmp_path / "unlimited", tiny_corpus, tiny_probes)
+    assert PromptRefinementStrategy({"rounds": 1}).fit(unlimited).fit_info()["stopped_by_time_limit"] is False
+
+
+def test_prompt_refinement_depends_on_the_seed_only_when_sampling():
+    assert not PromptRefinementStrategy().depends_on_seed()
+    assert PromptRefinementStrategy({"teacher_temperature": 0.7}).depends_on_seed()
