@@ -14,7 +14,7 @@ from advisor.errors import InputError
 from run_factory import make_result
 
 
-def four_strategies(c_per_query=0.0009, b_per_query=0.001):
+def four_strategies(c_per_query=0.0009, b_per_query=0.001, queries=10_000):
     """40 probes of one kind. L is right on probes 0-19 (50%).
     A right on 8-19 (30%): L-only 8, A-only 0 -> p = 2 * 0.5^8 = 0.0078125.
     B right on 6-19 (35%): L-only 6, B-only 0 -> p = 2 * 0.5^6 = 0.03125.
@@ -23,14 +23,15 @@ def four_strategies(c_per_query=0.0009, b_per_query=0.001):
     def right(indices):
         return [i in indices for i in range(40)]
 
-    return [make_result("L", right(range(20)), per_query_usd=0.001, latencies_s=[1.0] * 40),
-            make_result("A", right(range(8, 20)), per_query_usd=0.001, latencies_s=[1.0] * 40),
-            make_result("B", right(range(6, 20)), per_query_usd=b_per_query, latencies_s=[1.0] * 40),
-            make_result("C", right(range(3, 21)), per_query_usd=c_per_query, latencies_s=[1.0] * 40)]
+    same = dict(latencies_s=[1.0] * 40, queries=queries)
+    return [make_result("L", right(range(20)), per_query_usd=0.001, **same),
+            make_result("A", right(range(8, 20)), per_query_usd=0.001, **same),
+            make_result("B", right(range(6, 20)), per_query_usd=b_per_query, **same),
+            make_result("C", right(range(3, 21)), per_query_usd=c_per_query, **same)]
 
 
 def test_tie_band_uses_holm_corrected_paired_tests():
-    decision = decide(gather(four_strategies(), 10_000), DecisionOptions())
+    decision = decide(gather(four_strategies()), DecisionOptions())
     tests = {t.name: t for t in decision.tests}
     assert tests["A"].p_value == pytest.approx(0.0078125)
     assert tests["B"].p_value == pytest.approx(0.03125)
@@ -46,23 +47,24 @@ def test_tie_band_uses_holm_corrected_paired_tests():
 
 def test_a_saving_must_be_material_to_beat_accuracy():
     # At 10,000 queries L costs $10/month. C at $9 saves $1: not above 10% of $10, nor above $10.
-    decision = decide(gather(four_strategies(), 10_000), DecisionOptions())
+    decision = decide(gather(four_strategies()), DecisionOptions())
     assert (decision.pick, decision.decided_by, decision.material_savers) == ("L", "accuracy", [])
     # C at $1/month saves $9: 90% of L's cost, but not above $10 a month.
-    decision = decide(gather(four_strategies(c_per_query=0.0001), 10_000), DecisionOptions())
+    decision = decide(gather(four_strategies(c_per_query=0.0001)), DecisionOptions())
     assert (decision.pick, decision.decided_by) == ("L", "accuracy")
     # At 100,000 queries: L $100, C $10, B $100; C saves $90 > $10 and > 10% -> C wins on cost.
-    results = four_strategies(c_per_query=0.0001)
-    decision = decide(gather(results, 100_000), DecisionOptions(queries=100_000))
+    results = four_strategies(c_per_query=0.0001, queries=100_000)
+    decision = decide(gather(results), DecisionOptions(queries=100_000))
     assert (decision.pick, decision.decided_by, decision.material_savers) == ("C", "cost", ["C"])
     # A saving outside the tie band never counts: A is significantly worse, however cheap.
-    results = four_strategies()
-    results[1] = make_result("A", [i in range(8, 20) for i in range(40)], per_query_usd=0.0, latencies_s=[1.0] * 40)
-    decision = decide(gather(results, 100_000), DecisionOptions(queries=100_000))
+    results = four_strategies(queries=100_000)
+    results[1] = make_result("A", [i in range(8, 20) for i in range(40)], per_query_usd=0.0, latencies_s=[1.0] * 40,
+                             queries=100_000)
+    decision = decide(gather(results), DecisionOptions(queries=100_000))
     assert decision.pick == "L"
     # Thresholds are the team's: with no absolute floor, C's $1 saving at 10,000 queries (10%) is not
     # above 10%, but is above 5%.
-    decision = decide(gather(four_strategies(), 10_000),
+    decision = decide(gather(four_strategies()),
                       DecisionOptions(material_usd_per_month=0, material_share=0.05))
     assert (decision.pick, decision.decided_by) == ("C", "cost")
 
@@ -70,12 +72,12 @@ def test_a_saving_must_be_material_to_beat_accuracy():
 def test_value_per_answer_maximizes_net_value_in_dollars():
     results = four_strategies(c_per_query=0.0001)  # L $10/month, C $1/month at 10,000 queries
     # $0.01 per correct answer: L 0.50 x $100 - $10 = $40; C 0.45 x $100 - $1 = $44 -> C.
-    decision = decide(gather(results, 10_000), DecisionOptions(value_per_answer_usd=0.01))
+    decision = decide(gather(results), DecisionOptions(value_per_answer_usd=0.01))
     assert decision.rule == "value" and decision.pick == "C"
     assert decision.net_value_usd["L"] == pytest.approx(40.0)
     assert decision.net_value_usd["C"] == pytest.approx(44.0)
     # $0.10: L $500 - $10 = $490; C $450 - $1 = $449 -> L.
-    decision = decide(gather(results, 10_000), DecisionOptions(value_per_answer_usd=0.10))
+    decision = decide(gather(results), DecisionOptions(value_per_answer_usd=0.10))
     assert decision.pick == "L" and decision.net_value_usd["L"] == pytest.approx(490.0)
 
 
@@ -90,12 +92,12 @@ def two_kind_results():
 def test_the_mix_reweights_accuracy_and_can_change_the_pick():
     results = two_kind_results()
     # Test shares (50/50): rag 15/40 = 37.5%, dpo 16/40 = 40%.
-    decision = decide(gather(results, 10_000), DecisionOptions())
+    decision = decide(gather(results), DecisionOptions())
     assert decision.mix == {"fact": 0.5, "form": 0.5}
     assert decision.mix_accuracy == pytest.approx({"rag": 0.375, "dpo": 0.40})
     assert decision.pick == "dpo"
     # fact=0.8, form=0.2: rag 0.8 x 0.75 = 0.60, dpo 0.2 x 0.8 = 0.16.
-    decision = decide(gather(results, 10_000), DecisionOptions(mix={"fact": 0.8, "form": 0.2}))
+    decision = decide(gather(results), DecisionOptions(mix={"fact": 0.8, "form": 0.2}))
     assert decision.mix_accuracy == pytest.approx({"rag": 0.60, "dpo": 0.16})
     assert decision.pick == "rag" and decision.band == ["rag"]
 
@@ -108,7 +110,7 @@ def test_weighted_test_matches_an_enumeration_of_sign_flips():
                    for b1 in range(16) for b2 in range(17)
                    if abs(4 * (2 * b1 - 15) + (2 * b2 - 16)) >= 44) / 2 ** 31
     results = two_kind_results()
-    evidence = gather(results, 10_000)
+    evidence = gather(results)
     weights = probe_weights(evidence.kinds, {"fact": 0.8, "form": 0.2})
     diff = weights * (evidence.strategies["rag"].mean_scores - evidence.strategies["dpo"].mean_scores)
     assert weighted_sign_flip_p(diff) == pytest.approx(expected)
@@ -149,12 +151,12 @@ def test_parse_and_check_the_mix():
 
 
 def test_constraints_come_first_and_are_named():
-    decision = decide(gather(four_strategies(), 10_000), DecisionOptions(min_accuracy=0.46))
+    decision = decide(gather(four_strategies()), DecisionOptions(min_accuracy=0.46))
     assert decision.eligible == ["L"] and decision.pick == "L"
     assert decision.failed_constraints["C"] == ["accuracy 45.0% < minimum 46.0%"]
-    decision = decide(gather(four_strategies(), 10_000), DecisionOptions(budget_usd_per_month=9.5))
+    decision = decide(gather(four_strategies()), DecisionOptions(budget_usd_per_month=9.5))
     assert decision.pick == "C"  # the only one at $9 or less
-    decision = decide(gather(four_strategies(), 10_000), DecisionOptions(max_p95_ms=500))
+    decision = decide(gather(four_strategies()), DecisionOptions(max_p95_ms=500))
     assert decision.pick is None and decision.decided_by == "constraints"
     assert decision.failed_constraints["L"] == ["p95 latency 1,000 ms > maximum 500 ms"]
 
@@ -164,7 +166,7 @@ def test_single_request_latency_is_what_the_decision_reads():
 
     fast, slow = four_strategies()[:2]
     fast.single_request_latency = LatencySummary(p50_s=0.1, p95_s=0.2, mean_s=0.1, batch_size=1, requests=8)
-    decision = decide(gather([fast, slow], 10_000), DecisionOptions(max_p95_ms=500))
+    decision = decide(gather([fast, slow]), DecisionOptions(max_p95_ms=500))
     assert decision.eligible == ["L"]  # L's 200 ms single-request p95, not its 1,000 ms batched one
 
 

@@ -47,12 +47,17 @@ def seed_runs(result: StrategyResult) -> list[StrategyResult]:
     return [result, *(r for r in result.repeats if r.status == "ok")]
 
 
-def monthly_usd(result: StrategyResult, queries: int) -> float | None:
-    """Per-query cost at the stated volume plus one fit; the fit counts in full, once."""
+def monthly_usd(result: StrategyResult) -> float | None:
+    """A month's queries at the cost per query with the fit amortized over them (the fit counts once)."""
     cost = result.cost
-    if cost is None or cost.per_query_usd is None or cost.fit_usd is None:
+    if cost is None or cost.amortized_per_query_usd is None:
         return None
-    return cost.per_query_usd * queries + cost.fit_usd
+    return cost.amortized_per_query_usd * cost.queries
+
+
+def mean_over_seeds(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
 
 
 def p95_ms(result: StrategyResult) -> float | None:
@@ -61,7 +66,7 @@ def p95_ms(result: StrategyResult) -> float | None:
     return None if latency is None else latency.p95_s * 1000
 
 
-def gather(results: list[StrategyResult], queries: int) -> Evidence:
+def gather(results: list[StrategyResult]) -> Evidence:
     """Line up the strategies that ran on the test probes they all answered (normally all of them)."""
     ran = [r for r in results if r.status == "ok" and r.answers]
     if not ran:
@@ -76,5 +81,5 @@ def gather(results: list[StrategyResult], queries: int) -> Evidence:
             correct = {s.answer.probe_id: float(s.score.correct) for s in run.answers}
             rows.append([correct[pid] for pid in shared])
         strategies[result.name] = StrategyEvidence(result.name, result.family, np.array(rows, dtype=float),
-                                                   monthly_usd(result, queries), p95_ms(result))
+                                                   monthly_usd(result), p95_ms(result))
     return Evidence(probe_ids=shared, kinds=[kinds[p] for p in shared], strategies=strategies)

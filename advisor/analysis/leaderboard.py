@@ -3,12 +3,10 @@ kind, paired comparisons. Every figure is read from the strategy results or the 
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from pydantic import BaseModel, ConfigDict
 
 from advisor.analysis.decision import Decision
-from advisor.analysis.evidence import Evidence, p95_ms, seed_runs
+from advisor.analysis.evidence import Evidence, mean_over_seeds, p95_ms, seed_runs
 from advisor.analysis.statistics import PairedTest, bootstrap_ci, paired_test
 from advisor.results import StrategyResult
 
@@ -101,13 +99,12 @@ def pareto_front(points: dict[str, tuple[float | None, float | None, float | Non
     return [n for n, v in vectors.items() if not any(_dominates(w, v) for m, w in vectors.items() if m != n)]
 
 
-def leaderboard(results: list[StrategyResult], evidence: Evidence, decision: Decision, queries: int,
+def leaderboard(results: list[StrategyResult], evidence: Evidence, decision: Decision,
                 seed: int) -> list[LeaderboardEntry]:
     """Pick first, then the eligible strategies by mix accuracy, then those failing a constraint."""
     ran = [r for r in results if r.name in evidence.strategies]
     order = {n: i for i, n in enumerate(([decision.pick] if decision.pick else [])
                                         + [n for n in decision.eligible if n != decision.pick])}
-    accuracy = {n: float(s.mean_scores.mean()) if s.scores.size else None for n, s in evidence.strategies.items()}
     front = set(pareto_front({r.name: (decision.mix_accuracy.get(r.name), evidence.strategies[r.name].monthly_usd,
                                        evidence.strategies[r.name].p95_ms) for r in ran}))
     entries = []
@@ -115,13 +112,14 @@ def leaderboard(results: list[StrategyResult], evidence: Evidence, decision: Dec
         s = evidence.strategies[r.name]
         cost, single = r.cost, r.single_request_latency
         per_query = cost.per_query_usd if cost else None
+        runs = seed_runs(r)
         entries.append(LeaderboardEntry(
-            rank=0, name=r.name, family=r.family, accuracy=accuracy[r.name],
+            rank=0, name=r.name, family=r.family, accuracy=mean_over_seeds([run.accuracy for run in runs]),
             accuracy_ci=bootstrap_ci(s.mean_scores, confidence=1 - ALPHA, seed=seed),
-            mix_accuracy=decision.mix_accuracy.get(r.name), seeds=s.scores.shape[0],
-            seed_accuracies=[float(row.mean()) for row in s.scores] if s.scores.shape[0] > 1 else [],
+            mix_accuracy=decision.mix_accuracy.get(r.name), seeds=len(runs),
+            seed_accuracies=[run.accuracy for run in runs] if len(runs) > 1 else [],
             n_probes=len(evidence.probe_ids), per_query_usd=per_query, fit_usd=cost.fit_usd if cost else None,
-            cost_per_1k_usd=None if s.monthly_usd is None else s.monthly_usd / queries * 1000,
+            cost_per_1k_usd=cost.per_1k_queries_usd if cost else None,
             monthly_usd=s.monthly_usd, cost_basis=cost.basis if cost else None,
             p50_ms=r.latency.p50_s * 1000 if r.latency else None,
             p95_ms=r.latency.p95_s * 1000 if r.latency else None,
@@ -137,13 +135,12 @@ def leaderboard(results: list[StrategyResult], evidence: Evidence, decision: Dec
     return entries
 
 
-def kind_table(evidence: Evidence) -> KindTable:
+def kind_table(results: list[StrategyResult], evidence: Evidence) -> KindTable:
+    """Each strategy's accuracy per kind as its results recorded it (mean over seeds)."""
     kinds = sorted(set(evidence.kinds))
-    positions: dict[str, list[int]] = defaultdict(list)
-    for index, kind in enumerate(evidence.kinds):
-        positions[kind].append(index)
-    accuracy = {n: {k: float(s.mean_scores[positions[k]].mean()) for k in kinds}
-                for n, s in evidence.strategies.items()}
+    ran = [r for r in results if r.name in evidence.strategies]
+    accuracy = {r.name: {k: mean_over_seeds([run.accuracy_by_kind.get(k) for run in seed_runs(r)]) or 0.0
+                         for k in kinds} for r in ran}
     winners, margins = {}, {}
     for kind in kinds:
         scores = {name: row[kind] for name, row in accuracy.items()}
@@ -151,7 +148,7 @@ def kind_table(evidence: Evidence) -> KindTable:
         winners[kind] = [n for n, v in scores.items() if v == best] if best > 0 else []
         rest = [v for n, v in scores.items() if n not in winners[kind]] or [best]
         margins[kind] = best - max(rest)
-    return KindTable(kinds=kinds, counts={k: len(positions[k]) for k in kinds}, accuracy=accuracy,
+    return KindTable(kinds=kinds, counts={k: evidence.kinds.count(k) for k in kinds}, accuracy=accuracy,
                      winners=winners, margins=margins)
 
 

@@ -47,11 +47,11 @@ class Ranking(BaseModel):
 
 def rank(results: list[StrategyResult], options: DecisionOptions | None = None) -> Ranking:
     options = options or DecisionOptions()
-    evidence = gather(results, options.queries)
+    evidence = gather(results)
     decision = decide(evidence, options)
     sure = stability(evidence, decision, options)
-    entries = leaderboard(results, evidence, decision, options.queries, options.seed)
-    kinds = kind_table(evidence)
+    entries = leaderboard(results, evidence, decision, options.seed)
+    kinds = kind_table(results, evidence)
     crossings = mix_crossings(decision.pick, kinds.accuracy, decision.mix) if decision.pick else []
     names = [e.name for e in entries]
     reference = decision.pick or (names[0] if names else None)
