@@ -26,7 +26,7 @@ class AugmentedParams(LoraParams):
         "both", description="besides the augmented statements: the train question/answer pairs, the documents' "
         "text, or both")
     epochs: float = Field(1.0, gt=0, description="passes over original + augmented examples")
-    max_steps: int | None = Field(8, ge=1, description="optimizer steps: the budget that decides what is "
+    max_steps: int | None = Field(7, ge=1, description="optimizer steps: the budget that decides what is "
                                   "learned; None trains for `epochs` instead")
     max_length: int = Field(128, ge=16, description="longest training sequence, in tokens")
 
