@@ -114,13 +114,13 @@ class Runner:
         self.corpus: Corpus = load_corpus(config.corpus_dir)
         given = read_probes(config.probes_path, seed=config.seed) if config.probes_path else None  # fail fast
         if given is not None:
-            check_decision_inputs(self.decision_options, given, config.probes_path)
+            check_decision_inputs(self.decision_options, given)
         self.response_cache: ResponseCache | None = None
         self.backend = self._wrap(backend or self._make_backend(config.backend, config.model, config.base_url))
         self.teacher = self._wrap(teacher) if teacher is not None else self._make_teacher()
         self.probe_set: ProbeSet = given or self._generated_probes()
         if given is None:
-            check_decision_inputs(self.decision_options, self.probe_set, self.run_dir / "probes.jsonl")
+            check_decision_inputs(self.decision_options, self.probe_set)
         self.artifacts = ArtifactStore(cache_dir() / "artifacts")
         self.cost_model = self._make_cost_model()
 
@@ -393,7 +393,7 @@ def decision_options(config: RunConfig):
         raise InputError(f"value {first.get('input')!r}: {first['msg']}", field=field) from None
 
 
-def check_decision_inputs(options, probe_set: ProbeSet, path: Path | str | None) -> None:
+def check_decision_inputs(options, probe_set: ProbeSet) -> None:
     """The workload mix must name kinds the test split has; say so before any model loads."""
     from advisor.analysis.mix import check_mix
 
