@@ -168,14 +168,20 @@ def probes() -> None:
                                               "'fake', or an OpenAI-compatible URL [none: extraction only].")
 @click.option("--teacher-model", default=None, help="Model name to request from a --teacher URL.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for splits and chunk sampling.")
+@click.option("--per-document", type=click.IntRange(min=1), default=None, metavar="N",
+              help="At most N probes from any one document, so one long chapter does not dominate [no cap].")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def probes_generate(corpus_dir: Path, out_path: Path, teacher, teacher_model, seed: int, quiet: bool) -> None:
-    """Write questions with grounded answers, found in CORPUS_DIR's documents, split by document."""
+def probes_generate(corpus_dir: Path, out_path: Path, teacher, teacher_model, seed: int, per_document: int | None,
+                    quiet: bool) -> None:
+    """Write questions with grounded answers, found in CORPUS_DIR's documents, split by document.
+
+    Prints, for each kind of question, how many were proposed and kept and why the others were
+    rejected."""
     from advisor.probe_generation import generate_probe_file
     from advisor.progress import Progress
 
     summary = generate_probe_file(corpus_dir, out_path, teacher=teacher, teacher_model=teacher_model, seed=seed,
-                                  progress=Progress(enabled=not quiet))
+                                  per_document=per_document, progress=Progress(enabled=not quiet))
     click.echo(summary.describe())
     click.echo(f"Wrote {out_path}")
 
@@ -184,7 +190,7 @@ def probes_generate(corpus_dir: Path, out_path: Path, teacher, teacher_model, se
 @click.argument("probes_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--per-kind", type=int, default=3, show_default=True, help="Probes shown for each kind.")
 def probes_show(probes_path: Path, per_kind: int) -> None:
-    """Print a sample of each kind with its answer, source document and split."""
+    """Print a sample of each kind with its answer, evidence sentence, source document and split."""
     from advisor.probe_generation import show_probe_file
 
     click.echo(show_probe_file(probes_path, per_kind=per_kind))

@@ -1,4 +1,7 @@
-"""A team's documents, loaded from a folder through LangChain's loaders and fingerprinted.
+"""A team's documents, loaded from a folder and fingerprinted.
+
+Text and PDF go through LangChain's loaders; HTML is read with BeautifulSoup so that page
+boilerplate (navigation, headers, footers, tables of contents) can be dropped first.
 
 The fingerprint keys every cached artifact built from the corpus, so an edited document
 invalidates exactly what depends on it.
@@ -7,9 +10,11 @@ invalidates exactly what depends on it.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
+from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.errors import InputError
@@ -56,18 +61,65 @@ class Corpus(BaseModel):
         return sum(len(d.text) for d in self.documents)
 
 
+_BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "nav", "form", "button", "iframe")
+_BOILERPLATE_ROLES = {"navigation", "banner", "contentinfo", "search"}
+# Class or id words of navigation bars, sidebars, breadcrumbs, tables of contents, menus, page
+# headers and footers, and permalink anchors, as Sphinx, texinfo, DocBook and site themes name them.
+_BOILERPLATE_NAME = re.compile(r"^(?:nav|toc|menu|header|footer|sidebar|sphinxsidebar|breadcrumbs?|related|"
+                               r"contents|mini-toc|toctree|skip|search|copiable-anchor|headerlink)(?:[-_].*|link)?$"
+                               r"|(?:^|[-_])(?:nav|navigation|toc|sidebar|breadcrumbs?)$", re.IGNORECASE)
+_BOILERPLATE_IDS = {"nav", "navigation", "toc", "menu", "sidebar", "header", "footer", "breadcrumbs"}
+_TABLE_PARTS = {"thead", "tbody", "tfoot", "tr", "th", "td"}  # a row of class "header" is content
+_LINK_LISTS = ("ul", "ol", "dl", "table", "p", "div")
+_LINK_DENSITY = 0.6  # share of a block's text inside links above which it is navigation
+
+
+def _is_boilerplate(tag: Tag) -> bool:
+    if tag.get("role") in _BOILERPLATE_ROLES:
+        return True
+    if tag.name in _TABLE_PARTS:
+        return False
+    return (any(_BOILERPLATE_NAME.search(name) for name in tag.get("class", []))
+            or str(tag.get("id", "")).lower() in _BOILERPLATE_IDS)
+
+
+def strip_boilerplate(soup: BeautifulSoup) -> BeautifulSoup:
+    """Remove what every page of a generated manual repeats (navigation, headers, footers,
+    tables of contents, indexes of links), so it is neither retrieved nor asked about."""
+    for tag in soup.find_all(_BOILERPLATE_TAGS):
+        tag.decompose()
+    for tag in soup.find_all(["header", "footer"]):
+        if not tag.find_parent(["article", "main"]):  # an article's own header holds its title
+            tag.decompose()
+    for tag in soup.find_all(True):
+        if not tag.decomposed and _is_boilerplate(tag):
+            tag.decompose()
+    for tag in soup.find_all(_LINK_LISTS):
+        if tag.decomposed:
+            continue
+        text = len("".join(tag.get_text().split()))
+        links = tag.find_all("a")
+        linked = sum(len("".join(a.get_text().split())) for a in links)
+        if len(links) >= 2 and text and linked / text >= _LINK_DENSITY:
+            tag.decompose()
+    return soup
+
+
+def parse_html(path: Path) -> BeautifulSoup:
+    """An HTML file parsed with the standard library's parser, its boilerplate removed."""
+    with path.open(encoding="utf-8") as handle:
+        return strip_boilerplate(BeautifulSoup(handle, "html.parser"))
+
+
 def _load_one(path: Path) -> str:
-    """Text of one file through the LangChain loader for its type; raises on unreadable input."""
+    """Text of one file (LangChain's loaders for text and PDF, ours for HTML); raises on unreadable input."""
     suffix = path.suffix.lower()
     if suffix in TEXT_SUFFIXES:
         from langchain_community.document_loaders import TextLoader
 
         pages = TextLoader(str(path), encoding="utf-8").load()
     elif suffix in HTML_SUFFIXES:
-        from langchain_community.document_loaders import BSHTMLLoader
-
-        # The standard library's parser: no lxml dependency for a few HTML pages.
-        pages = BSHTMLLoader(str(path), open_encoding="utf-8", bs_kwargs={"features": "html.parser"}).load()
+        return parse_html(path).get_text("")
     else:
         from langchain_community.document_loaders import PyPDFLoader
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from advisor.corpus import Document
+from advisor.probe_text import Structure, read_structure, split_sentences
 
 _NAME = r"[A-Z][\w'\-]*(?: (?:[A-Z][\w'\-]*|de|da|van|von))*"  # Priya Vance, Joaquim Reis-Tandy
 _NP = r"[\w'\-]+(?: [\w'\-]+){0,7}?"  # a short noun phrase, lazily matched
@@ -207,33 +208,10 @@ RULES: list[Rule] = [
 ]
 
 
-def paragraphs(text: str) -> list[str]:
-    """Running prose, one paragraph per item: hard line wraps joined, tables and headings dropped."""
-    out: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
-        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
-        current: list[str] = []
-        for line in lines:
-            if line.startswith(("|", "#", "<")) or re.fullmatch(r"[-=*_ ]{3,}", line):
-                continue
-            if line.startswith(("- ", "* ")) or re.match(r"\d+\. ", line):
-                if current:
-                    out.append(" ".join(current))
-                current = [re.sub(r"^(?:[-*]|\d+\.) ", "", line)]
-                continue
-            current.append(line)
-        if current:
-            out.append(" ".join(current))
-    return [re.sub(r"\*\*|`", "", p) for p in out]
-
-
 def sentences(paragraph: str) -> list[str]:
     """Sentences, and the clauses of sentences joined by 'and the' / ';' as sentences of their own."""
     found: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", paragraph):
-        sentence = sentence.strip()
-        if not sentence:
-            continue
+    for sentence in split_sentences(paragraph):
         found.append(sentence)
         for clause in re.split(r";\s+|,? and (?=the [A-Z])", sentence)[1:]:
             clause = clause.strip()
@@ -245,13 +223,13 @@ def _squeeze(text: str) -> str:
     return " ".join(text.split())
 
 
-def extract_facts(document: Document) -> list[Fact]:
+def extract_facts(document: Document, structure: Structure | None = None) -> list[Fact]:
     """Every fact the patterns find in one document whose answers appear verbatim in it."""
     haystack = _squeeze(document.text)
     facts: list[Fact] = []
-    for paragraph in paragraphs(document.text):
+    for block in (structure or read_structure(document)).blocks:
         last_subject: str | None = None
-        for sentence in sentences(paragraph):
+        for sentence in sentences(block.text):
             if sentence.startswith("It ") and last_subject:
                 sentence = f"{last_subject} {sentence[3:]}"  # "It was launched..." -> the last subject
             for _, pattern, build in RULES:

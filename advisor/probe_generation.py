@@ -1,86 +1,65 @@
 """A probe set built from the documents themselves, for a team that has none.
 
-Facts come from sentence patterns (deterministic, no model) and, when a teacher is given, from
-question/answer pairs it writes and that are checked against the text. Reversals and two-hop
-questions are derived from the extracted facts, because those are what separate retrieval from
-fine-tuning. Splits are made by source document so no document feeds two splits.
+Questions come from the text without a model (fill-in-the-blank sentences, definitions, table
+cells, and facts found by sentence patterns with their reversals and two-hop chains) and, when a
+teacher is given, from pairs it writes. All of them are screened alike (probe_screening), every
+rejection counted by kind and reason. Splits are made by source document so no document feeds
+two splits.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from advisor.backends.base import Backend
 from advisor.corpus import Corpus
 from advisor.hashing import content_hash
+from advisor.probe_checks import Candidate
+from advisor.probe_cloze import cloze_candidates
+from advisor.probe_definitions import definition_candidates
 from advisor.probe_extraction import Fact, entity_key, extract_facts
-from advisor.probe_teacher import teacher_pairs
+from advisor.probe_screening import (DUPLICATE, KIND_ORDER, GenerationSummary, cap_per_document, question_key,
+                                     screen)
+from advisor.probe_tables import table_candidates
+from advisor.probe_teacher import teacher_candidates
+from advisor.probe_text import read_structure
 from advisor.probes import SPLITS, Probe, ProbeSet, assign_splits, read_probes, write_probes
 from advisor.progress import Progress
 
-NEAR_DUPLICATE_JACCARD = 0.9
+def _probe(candidate: Candidate) -> Probe:
+    kind = candidate.kind
+    digest = content_hash([kind, candidate.question, candidate.answer, candidate.doc_id])[:10]
+    return Probe(id=f"gen-{kind}-{digest}", question=candidate.question, answer=candidate.answer, kind=kind,
+                 source_doc=candidate.doc_id, evidence=candidate.evidence)
 
 
-class GenerationSummary(BaseModel):
-    """What generation produced and what it threw away, and why."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    counts: dict[str, dict[str, int]] = Field(default_factory=dict)  # kind -> split -> probes
-    extracted_facts: int = 0
-    teacher_chunks: int = 0
-    teacher_kept: int = 0
-    teacher_rejected: dict[str, int] = Field(default_factory=dict)  # reason -> pairs
-    removed: dict[str, int] = Field(default_factory=dict)  # reason -> probes (duplicates, ambiguity, ...)
-
-    def total(self) -> int:
-        return sum(sum(row.values()) for row in self.counts.values())
-
-    def describe(self) -> str:
-        lines = [f"{self.total()} probes from {self.extracted_facts} extracted facts"
-                 + (f" and {self.teacher_kept} teacher pairs ({self.teacher_chunks} chunks)"
-                    if self.teacher_chunks else "")]
-        lines.append(f"  {'kind':<12}" + "".join(f"{s:>7}" for s in SPLITS))
-        for kind, row in self.counts.items():
-            lines.append(f"  {kind:<12}" + "".join(f"{row.get(s, 0):>7}" for s in SPLITS))
-        if self.teacher_rejected:
-            lines.append("  teacher pairs rejected: "
-                         + ", ".join(f"{n} {reason}" for reason, n in sorted(self.teacher_rejected.items())))
-        if self.removed:
-            lines.append("  removed: " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.removed.items())))
-        return "\n".join(lines)
-
-
-def _probe(kind: str, question: str, answer: str, source_doc: str) -> Probe:
-    digest = content_hash([kind, question, answer, source_doc])[:10]
-    return Probe(id=f"gen-{kind}-{digest}", question=question, answer=answer, kind=kind, source_doc=source_doc)
-
-
-def _fact_probes(facts: list[Fact], removed: Counter) -> list[Probe]:
-    """Forward questions, and reversals whose answer is unique (one subject per object)."""
-    by_question: dict[str, set[str]] = defaultdict(set)
-    by_reverse: dict[str, set[str]] = defaultdict(set)
+def _fact_candidates(facts: list[Fact]) -> list[Candidate]:
+    found = []
     for fact in facts:
-        by_question[_norm(fact.question)].add(fact.answer.lower())
-        if fact.reverse_question:
-            by_reverse[_norm(fact.reverse_question)].add((fact.reverse_answer or "").lower())
-    probes: list[Probe] = []
-    for fact in facts:
-        if len(by_question[_norm(fact.question)]) > 1:
-            removed["ambiguous (one question, several answers)"] += 1
-        else:
-            probes.append(_probe("fact", fact.question, fact.answer, fact.doc_id))
+        found.append(Candidate("fact", fact.question, fact.answer, fact.doc_id, fact.sentence))
         if fact.reverse_question and fact.reverse_answer:
-            if len(by_reverse[_norm(fact.reverse_question)]) > 1:
-                removed["ambiguous (one question, several answers)"] += 1
-            else:
-                probes.append(_probe("reversal", fact.reverse_question, fact.reverse_answer, fact.doc_id))
-    return probes
+            found.append(Candidate("reversal", fact.reverse_question, fact.reverse_answer, fact.doc_id,
+                                   fact.sentence))
+    return found
+
+
+def mined_candidates(corpus: Corpus) -> tuple[list[Candidate], list[Fact]]:
+    """Every question the text supports without a model, unchecked, and the pattern facts."""
+    candidates: list[Candidate] = []
+    facts: list[Fact] = []
+    for document in corpus.documents:
+        structure = read_structure(document)
+        found = extract_facts(document, structure)
+        facts += found
+        candidates += _fact_candidates(found)
+        for block in structure.blocks:
+            candidates += definition_candidates(block, structure.title, document.id)
+            candidates += cloze_candidates(block, structure.title, document.id)
+        for table in structure.tables:
+            candidates += table_candidates(table, structure.title, document.id)
+    return candidates, facts
 
 
 def multi_hop_facts(facts: list[Fact]) -> list[tuple[str, str, Fact, Fact]]:
@@ -102,71 +81,59 @@ def multi_hop_facts(facts: list[Fact]) -> list[tuple[str, str, Fact, Fact]]:
     return found
 
 
-def _norm(question: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", question.lower()))
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a | b else 1.0
-
-
-def remove_near_duplicates(probes: list[Probe], removed: Counter,
-                           threshold: float = NEAR_DUPLICATE_JACCARD) -> list[Probe]:
-    """Keep the first of any questions that are equal after normalizing or share most tokens."""
-    kept: list[Probe] = []
-    seen: set[str] = set()
-    token_sets: list[set[str]] = []
-    for probe in probes:
-        key = _norm(probe.question)
-        tokens = set(key.split())
-        if key in seen or any(_jaccard(tokens, other) >= threshold for other in token_sets):
-            removed["near-duplicate question"] += 1
-            continue
-        seen.add(key)
-        token_sets.append(tokens)
-        kept.append(probe)
-    return kept
-
-
 def generate_probes(corpus: Corpus, *, teacher: Backend | None = None, seed: int = 0,
                     progress: Progress | Callable[[int], None] | None = None,
-                    max_chunks: int = 24) -> tuple[list[Probe], GenerationSummary]:
+                    max_chunks: int = 24, per_document: int | None = None) -> tuple[list[Probe], GenerationSummary]:
     """Probes (with splits) grounded in `corpus`, and a summary of what was kept and dropped.
 
     `progress` is a Progress (a bar is shown while the teacher writes) or a callback taking the
-    number of chunks done."""
-    removed: Counter = Counter()
-    facts = [fact for document in corpus.documents for fact in extract_facts(document)]
-    probes = _fact_probes(facts, removed)
+    number of chunks done. `per_document` caps the probes taken from any one document."""
+    candidates, facts = mined_candidates(corpus)
     summary = GenerationSummary(extracted_facts=len(facts))
     if teacher is not None:
         bars = progress if isinstance(progress, Progress) else Progress(enabled=False)
         with bars.bar("probes: teacher writing questions", total=max_chunks, unit="chunk") as bar:
-            pairs, rejected, chunks = teacher_pairs(
+            proposed, summary.teacher_chunks, summary.teacher_unparsed = teacher_candidates(
                 corpus, teacher, seed=seed, max_chunks=max_chunks,
                 progress=bar.update if isinstance(progress, Progress) else progress)
-        probes += [_probe("fact", p.question, p.answer, p.doc_id) for p in pairs]
-        summary.teacher_chunks, summary.teacher_kept = chunks, len(pairs)
-        summary.teacher_rejected = dict(rejected)
-    probes = remove_near_duplicates(probes, removed)
+        candidates += proposed
+        summary.tally("teacher")  # shown even when the teacher proposed nothing
+    kept = screen(candidates, summary)
+    if per_document is not None:
+        kept = cap_per_document(kept, per_document, summary, seed=seed)
+    probes = [_probe(c) for c in kept]
     assign_splits(probes, seed=seed)
 
     # Two hops read two documents; keep a chain only when both sit in the same split.
     doc_split = {p.source_doc: p.split for p in probes}
-    hops: list[Probe] = []
+    hops: list[Candidate] = []
     for question, answer, first, second in multi_hop_facts(facts):
         split = doc_split.get(second.doc_id)
         if split is None or doc_split.get(first.doc_id) != split:
-            removed["multi-hop across splits"] += 1
+            tally = summary.tally("multi_hop")
+            tally.proposed += 1
+            tally.reject("multi-hop across splits")
             continue
-        probe = _probe("multi_hop", question, answer, second.doc_id)
-        probe.split = split
-        hops.append(probe)
-    probes = remove_near_duplicates(probes + hops, removed)
+        hops.append(Candidate("multi_hop", question, answer, second.doc_id, f"{first.sentence} {second.sentence}"))
+    known = {question_key(p.question) for p in probes}
+    for candidate in screen(hops, summary):
+        if question_key(candidate.question) in known:
+            summary.tally("multi_hop").reject(DUPLICATE)
+            continue
+        probe = _probe(candidate)
+        probe.split = doc_split[candidate.doc_id]
+        probes.append(probe)
+        kept.append(candidate)
+    for candidate in kept:
+        summary.tally(candidate.made_by).kept += 1
     probes.sort(key=lambda p: (SPLITS.index(p.split or "test"), p.source_doc or "", p.kind, p.id))
     summary.counts = ProbeSet(name=corpus.name, probes=probes).counts()
-    summary.removed = dict(removed)
+    summary.kinds = {k: summary.kinds[k] for k in KIND_ORDER if k in summary.kinds}
     return probes, summary
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
 
 def format_probe_sample(probe_set: ProbeSet, per_kind: int = 3) -> str:
@@ -184,6 +151,8 @@ def format_probe_sample(probe_set: ProbeSet, per_kind: int = 3) -> str:
             lines.append(f"  Q: {probe.question}")
             answer = probe.answer + (f"  (also: {', '.join(probe.aliases)})" if probe.aliases else "")
             lines.append(f"  A: {answer}")
+            if probe.evidence:
+                lines.append(f"     evidence: {_clip(probe.evidence)}")
             lines.append(f"     source: {probe.source_doc or '-'}  split: {probe.split or '-'}  id: {probe.id}")
     return "\n".join(lines)
 
@@ -200,14 +169,15 @@ def make_teacher(spec: str, *, teacher_model: str | None = None) -> Backend:
 
 
 def generate_probe_file(corpus_dir: str | Path, out: str | Path, *, teacher: str | None = None,
-                        teacher_model: str | None = None, seed: int = 0,
+                        teacher_model: str | None = None, seed: int = 0, per_document: int | None = None,
                         progress: Progress | None = None) -> GenerationSummary:
     """Load a corpus folder, generate probes and write them as JSONL (what `advisor probes generate` does)."""
     from advisor.corpus import load_corpus
 
     backend = make_teacher(teacher, teacher_model=teacher_model) if teacher else None
     try:
-        probes, summary = generate_probes(load_corpus(corpus_dir), teacher=backend, seed=seed, progress=progress)
+        probes, summary = generate_probes(load_corpus(corpus_dir), teacher=backend, seed=seed,
+                                          per_document=per_document, progress=progress)
     finally:
         if backend is not None:
             backend.close()

@@ -1,44 +1,38 @@
 """Question/answer pairs written by a helper model from document chunks, kept only when grounded.
 
-A small teacher invents and garbles; a pair survives only when its answer is short, is not given
-away by its question, and appears (normalized) in the chunk it was written from. Every rejection
-is counted by reason, so a user can see how much the teacher could be trusted.
+A small teacher invents, garbles and writes 'What does it do?'. Its pairs go through the same
+checks as every generated probe (the answer is short and in the chunk, the question does not
+contain it and names its subject), with the chunk's sentence that holds the answer kept as
+evidence; the generator counts every rejection by reason, so a user can see how far the
+teacher could be trusted.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 from advisor.backends.base import Backend, GenerationRequest
 from advisor.corpus import Corpus
-from advisor.scoring import normalize
+from advisor.probe_checks import Candidate, comparable
+from advisor.probe_text import split_sentences
 
 TEACHER_SYSTEM = "You write quiz questions about documents. Each answer must be copied exactly from the text."
 TEACHER_PROMPT = """Text:
 {chunk}
 
 Write {n} questions about facts in the text above. Each answer is a short phrase (a number, a name,
-a date or a code) copied exactly from the text. Use this format:
+a date or a code) copied exactly from the text. Each question names what it asks about (a product,
+a person, a command), never "the text", "this document" or "it". Use this format:
 Q: <question>
 A: <answer>"""
-
-MAX_ANSWER_WORDS = 8
 
 
 @dataclass(frozen=True)
 class Chunk:
     doc_id: str
     text: str
-
-
-@dataclass(frozen=True)
-class TeacherPair:
-    question: str
-    answer: str
-    doc_id: str
 
 
 def chunk_corpus(corpus: Corpus, *, max_chars: int = 700) -> list[Chunk]:
@@ -91,42 +85,32 @@ def parse_pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def check_pair(question: str, answer: str, chunk: str) -> str | None:
-    """Why a pair is rejected, or None when it is grounded in `chunk`."""
-    norm_answer, norm_question = normalize(answer), normalize(question)
-    if not norm_answer or not norm_question:
-        return "empty question or answer"
-    if not question.rstrip().endswith("?"):
-        return "not a question"
-    if len(answer.split()) > MAX_ANSWER_WORDS:
-        return "answer too long"
-    if f" {norm_answer} " in f" {norm_question} ":
-        return "answer given away by the question"
-    if f" {norm_answer} " not in f" {normalize(chunk)} ":
-        return "answer not in the text"
-    return None
+def evidence_sentence(question: str, answer: str, chunk: str) -> str:
+    """The chunk's sentence that holds the answer, the one sharing most words with the question
+    when several do; empty when none does."""
+    padded = f" {comparable(answer)} "
+    holding = [s for s in split_sentences(chunk) if padded in f" {comparable(s)} "]
+    words = set(comparable(question).split())
+    return max(holding, key=lambda s: len(words & set(comparable(s).split())), default="")
 
 
-def teacher_pairs(corpus: Corpus, teacher: Backend, *, seed: int = 0, max_chunks: int = 24,
-                  pairs_per_chunk: int = 3, max_new_tokens: int = 160,
-                  progress=None) -> tuple[list[TeacherPair], Counter, int]:
-    """Grounded pairs, rejection counts by reason, and how many chunks were sent."""
+def teacher_candidates(corpus: Corpus, teacher: Backend, *, seed: int = 0, max_chunks: int = 24,
+                       pairs_per_chunk: int = 3, max_new_tokens: int = 160,
+                       progress=None) -> tuple[list[Candidate], int, int]:
+    """Every pair the teacher proposed (unchecked, with its evidence), how many chunks were sent,
+    and how many replies held no pair at all."""
     chunks = pick_chunks(chunk_corpus(corpus), limit=max_chunks, seed=seed)
     requests = [GenerationRequest(messages=[{"role": "system", "content": TEACHER_SYSTEM},
                                             {"role": "user", "content": TEACHER_PROMPT.format(
                                                 chunk=c.text, n=pairs_per_chunk)}],
                                   max_new_tokens=max_new_tokens) for c in chunks]
     completions = teacher.generate(requests, progress=progress) if requests else []
-    kept: list[TeacherPair] = []
-    rejected: Counter = Counter()
+    proposed: list[Candidate] = []
+    unparsed = 0
     for chunk, completion in zip(chunks, completions):
         pairs = parse_pairs(completion.text)
-        if not pairs:
-            rejected["no question/answer pair found in reply"] += 1
+        unparsed += not pairs
         for question, answer in pairs[:pairs_per_chunk * 2]:
-            reason = check_pair(question, answer, chunk.text)
-            if reason:
-                rejected[reason] += 1
-            else:
-                kept.append(TeacherPair(question, answer, chunk.doc_id))
-    return kept, rejected, len(chunks)
+            proposed.append(Candidate("fact", question, answer, chunk.doc_id,
+                                      evidence_sentence(question, answer, chunk.text), generator="teacher"))
+    return proposed, len(chunks), unparsed

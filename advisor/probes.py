@@ -34,11 +34,17 @@ class Probe(BaseModel):
     schema_: dict[str, Any] | str | None = Field(default=None, alias="schema")
     source_doc: str | None = None
     split: Split | None = None
+    evidence: str | None = None  # the source sentence a generated probe's answer was taken from
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True)
+        """The JSONL object; `evidence` only when there is some, so hand-written sets keep their
+        fingerprints."""
+        data = self.model_dump(by_alias=True)
+        if data["evidence"] is None:
+            del data["evidence"]
+        return data
 
 
 class ProbeSet(BaseModel):

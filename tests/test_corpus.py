@@ -57,3 +57,23 @@ def test_folder_without_usable_documents_is_a_clear_error(tmp_path):
         load_corpus(tmp_path)
     with pytest.raises(InputError, match="not a folder"):
         load_corpus(tmp_path / "missing")
+
+
+def test_html_boilerplate_is_dropped_and_content_kept(tmp_path):
+    """Navigation, running headers and footers, sidebars and tables of contents are in every page
+    of a generated manual; they are neither retrieved nor asked about."""
+    (tmp_path / "page.html").write_text("""<html><head><title>Widgetd</title><style>p {color: red}</style></head>
+<body><div class="header"><p>Next: <a href="#a">Install</a>, Up: <a href="#b">Top</a></p></div>
+<nav><a href="/">Home</a> <a href="/dl">Downloads</a></nav>
+<div class="sphinxsidebar"><h3>Quick search</h3><form><input name="q"></form></div>
+<div id="toc"><ul><li><a href="#s1">1 Starting</a></li><li><a href="#s2">2 Stopping</a></li></ul></div>
+<ul><li><a href="#s3">Index of widgets</a></li><li><a href="#s4">Index of gadgets</a></li></ul>
+<main><header><h1>Starting widgetd</h1></header>
+<p>The widgetd daemon listens on port <a href="#port">7412</a> by default.</p>
+<table><tr class="header"><th>Mode</th><th>Replicas</th></tr><tr><td>Solo</td><td>1</td></tr></table></main>
+<footer>Copyright Widget Corp.</footer><a class="headerlink" href="#x">¶</a></body></html>""", encoding="utf-8")
+    text = " ".join(load_corpus(tmp_path).documents[0].text.split())
+    for gone in ("Next:", "Downloads", "Quick search", "1 Starting", "Index of widgets", "Copyright", "¶", "color"):
+        assert gone not in text
+    for kept in ("Starting widgetd", "The widgetd daemon listens on port 7412 by default.", "Mode", "Solo"):
+        assert kept in text

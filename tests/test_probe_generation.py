@@ -2,10 +2,12 @@ from collections import defaultdict
 
 from advisor.backends.fake import FakeBackend
 from advisor.corpus import Corpus, Document
+from advisor.probe_checks import Candidate, answer_problem
 from advisor.probe_extraction import extract_facts
-from advisor.probe_generation import format_probe_sample, generate_probes, remove_near_duplicates
-from advisor.probe_teacher import check_pair, parse_pairs
-from advisor.probes import Probe, ProbeSet
+from advisor.probe_generation import format_probe_sample, generate_probes
+from advisor.probe_screening import AMBIGUOUS, GenerationSummary, remove_near_duplicates
+from advisor.probe_teacher import parse_pairs
+from advisor.probes import ProbeSet
 from advisor.scoring import normalize
 
 DOCS = {
@@ -47,9 +49,13 @@ def test_generated_probes_are_grounded_and_derived_kinds_present():
     assert probes and summary.extracted_facts == 10
     for probe in probes:
         assert normalize(probe.answer) in normalize(docs[probe.source_doc].text), probe
+        assert probe.answer in probe.evidence, probe
     kinds = {p.kind for p in probes}
-    assert {"fact", "reversal"} <= kinds
+    assert {"fact", "reversal", "cloze"} <= kinds
     assert summary.total() == len(probes)
+    assert sum(tally.kept for tally in summary.kinds.values()) == len(probes)
+    for tally in summary.kinds.values():
+        assert tally.proposed == tally.kept + sum(tally.rejected.values())
 
 
 def test_multi_hop_chains_facts_across_documents():
@@ -61,7 +67,7 @@ def test_multi_hop_chains_facts_across_documents():
     assert ("Who leads the team that owns the Widget line?", "Priya Vance") in chains
     assert ("Who manages the office where the Tools team is based?", "Joaquim Reis") in chains
     kept = [p for p in probes if p.kind == "multi_hop"]
-    assert len(kept) + summary.removed.get("multi-hop across splits", 0) == len(chains)
+    assert len(kept) + summary.kinds["multi_hop"].rejected.get("multi-hop across splits", 0) == len(chains)
 
 
 def test_no_source_document_in_two_splits_and_seeded_determinism():
@@ -77,16 +83,17 @@ def test_no_source_document_in_two_splits_and_seeded_determinism():
 
 
 def test_near_duplicates_and_ambiguous_questions_are_removed():
-    removed = __import__("collections").Counter()
-    probes = [Probe(id="a", question="Who leads the Tools team?", answer="A"),
-              Probe(id="b", question="who leads the tools team", answer="A"),
-              Probe(id="c", question="Who leads the Paint team?", answer="B")]
-    assert [p.id for p in remove_near_duplicates(probes, removed)] == ["a", "c"]
-    assert removed["near-duplicate question"] == 1
+    summary = GenerationSummary()
+    candidates = [Candidate("fact", "Who leads the Tools team?", "A", "a.md", "A leads the Tools team."),
+                  Candidate("fact", "who leads the tools team", "A", "b.md", "A leads the Tools team."),
+                  Candidate("fact", "Who leads the Paint team?", "B", "a.md", "B leads the Paint team.")]
+    kept = remove_near_duplicates(candidates, summary)
+    assert [c.question for c in kept] == ["Who leads the Tools team?", "Who leads the Paint team?"]
+    assert summary.kinds["fact"].rejected == {"duplicate question": 1}
     docs = {"a.md": "The Widget X costs 10 US dollars.", "b.md": "The Widget Y costs 10 US dollars."}
     probes, summary = generate_probes(corpus(docs))
     assert not [p for p in probes if p.question == "Which product costs 10 US dollars?"]
-    assert summary.removed["ambiguous (one question, several answers)"] == 2
+    assert summary.kinds["reversal"].rejected[AMBIGUOUS] == 2
 
 
 def test_teacher_pairs_are_kept_only_when_supported_by_the_chunk():
@@ -98,28 +105,65 @@ def test_teacher_pairs_are_kept_only_when_supported_by_the_chunk():
     teacher = FakeBackend(scripted={"Write 3 questions": reply})
     probes, summary = generate_probes(corpus({"kit.md": text}), teacher=teacher, seed=0)
     assert len(teacher.calls) == 1 and summary.teacher_chunks == 1
-    assert {(p.question, p.answer) for p in probes} == {
+    taught = [p for p in probes if p.kind == "fact"]
+    assert {(p.question, p.answer) for p in taught} == {
         ("How many lamps does the Lantern Kit hold?", "12"), ("What colour is the box of the Lantern Kit?", "blue")}
-    assert summary.teacher_kept == 2 and summary.teacher_rejected == {"answer not in the text": 1}
-    assert all(p.source_doc == "kit.md" and p.kind == "fact" for p in probes)
+    assert summary.kinds["teacher"].model_dump() == {"proposed": 3, "kept": 2,
+                                                     "rejected": {"answer not in the text": 1}}
+    assert all(p.source_doc == "kit.md" and p.evidence == "The Lantern Kit holds 12 lamps and ships in a blue box."
+               for p in taught)
+
+
+def test_a_weak_teacher_cannot_spoil_the_set():
+    """Pairs that name no subject, give their answer away, run long, are not in their chunk or
+    repeat another chunk's are dropped, each counted under its reason."""
+    docs = {"kit.md": "The Lantern Kit holds 12 lamps and ships in a blue box. The Lantern Kit was designed in "
+                      "Tampere by the Lumen team, and every Lantern Kit is tested for 48 hours.",
+            "dial.md": "The Dimmer Dial turns through 270 degrees and controls the Lantern Kit, which holds 12 "
+                       "lamps. The Dimmer Dial sits in a walnut ring made in Porto and takes one AA battery."}
+    same = "Q: How many lamps does the Lantern Kit hold?\nA: 12\n"
+    kit_reply = (same + "Q: What does it hold?\nA: 12 lamps\n"
+                 "Q: What number is described in this document?\nA: 12\n"
+                 "Q: How many lamps, 12, does the Lantern Kit hold?\nA: 12\n"
+                 "Q: Where was the Lantern Kit designed?\nA: Tampere by the Lumen team and every Lantern Kit is tested")
+    dial_reply = (same + "Q: Where is the walnut ring of the Dimmer Dial made?\nA: Porto\n"
+                  "Q: Who founded the company?\nA: Zed Zebulon\nQ: What is the default?\nA: 270 degrees")
+    teacher = FakeBackend(scripted={"Lantern Kit holds 12 lamps and ships": kit_reply,
+                                    "Dimmer Dial turns": dial_reply})
+    probes, summary = generate_probes(corpus(docs), teacher=teacher, seed=0)
+    taught = summary.kinds["teacher"]
+    assert len(teacher.calls) == 2
+    assert (taught.proposed, taught.kept) == (9, 2)
+    assert taught.rejected == {"names only a pronoun": 1, "names only 'this document'": 1,
+                               "answer given away by the question": 1, "answer too long": 1,
+                               "answer not in the text": 1, "duplicate question": 1,
+                               "names no subject (a section number or generic words only)": 1}
+    assert sorted(p.question for p in probes if p.kind == "fact") == [
+        "How many lamps does the Lantern Kit hold?", "Where is the walnut ring of the Dimmer Dial made?"]
 
 
 def test_pair_parsing_and_checks():
     assert parse_pairs("1. Q: Where?\nA: Porto.\n\nQuestion 2: When?\nAnswer 2: \"2017\"") == [
         ("Where?", "Porto"), ("When?", "2017")]
-    chunk = "The Porto office opened in 2017."
-    assert check_pair("When did the Porto office open?", "2017", chunk) is None
-    assert check_pair("When did the Porto office open in 2017?", "2017", chunk) == "answer given away by the question"
-    assert check_pair("Opening year", "2017", chunk) == "not a question"
-    assert check_pair("When did it open?", "in the year two thousand and seventeen or so", chunk) == "answer too long"
+    evidence = "The Porto office opened in 2017."
+    assert answer_problem("When did the Porto office open?", "2017", evidence) is None
+    assert answer_problem("When did the Porto office open in 2017?", "2017", evidence) == \
+        "answer given away by the question"
+    assert answer_problem("Opening year", "2017", evidence) == "not a question"
+    assert answer_problem("When did it open?", "in the year two thousand and seventeen or so", evidence) == \
+        "answer too long"
+    assert answer_problem("When did the Porto office open?", "2018", evidence) == "answer not in the text"
+    assert answer_problem("What follows the Porto office?", "after", "It comes after.") == "answer is a common word"
+    assert answer_problem("Is the Porto office open?", "yes", "yes") == "answer too easy to guess"
 
 
 def test_sample_shows_each_kind_with_sources():
     probes, _ = generate_probes(corpus(), seed=0)
     text = format_probe_sample(ProbeSet(name="t", probes=probes), per_kind=2)
-    assert "fact (" in text and "reversal (" in text
+    assert "fact (" in text and "reversal (" in text and "cloze (" in text
     assert "source: products/widget.md" in text or "source: hr/org.md" in text
     assert text.count("  Q: ") <= 2 * len({p.kind for p in probes})
+    assert text.count("evidence: ") == text.count("  Q: ")
 
 
 def test_cli_generates_and_shows_probes(tmp_path):
@@ -136,7 +180,30 @@ def test_cli_generates_and_shows_probes(tmp_path):
     result = CliRunner().invoke(cli, ["probes", "generate", str(tmp_path), "-o", str(out), "--teacher", "fake",
                                       "--seed", "1", "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "probes from 10 extracted facts" in result.output and "teacher pairs" in result.output
+    assert "10 facts found by sentence patterns" in result.output and "the teacher read" in result.output
+    assert "made as      proposed   kept  rejected" in result.output and "\n  teacher " in result.output
     assert len(read_probes(out).probes) > 10
     shown = CliRunner().invoke(cli, ["probes", "show", str(out), "--per-kind", "1"])
     assert shown.exit_code == 0 and shown.output.count("  Q: ") == len({p.kind for p in read_probes(out).probes})
+    assert shown.output.count("evidence: ") == shown.output.count("  Q: ")
+
+
+def test_cli_caps_probes_per_document_and_rejects_a_bad_cap(tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.cli import cli
+    from advisor.probes import read_probes
+
+    for name, text in DOCS.items():
+        (tmp_path / name.replace("/", "-")).write_text(text, encoding="utf-8")
+    out = tmp_path / "probes.jsonl"
+    result = CliRunner().invoke(cli, ["probes", "generate", str(tmp_path), "-o", str(out), "--per-document", "2"])
+    assert result.exit_code == 0, result.output
+    per_doc = defaultdict(int)
+    for probe in read_probes(out).probes:
+        if probe.kind != "multi_hop":  # chains are made after the cap, from two documents
+            per_doc[probe.source_doc] += 1
+    assert per_doc and max(per_doc.values()) <= 2
+    assert "over the cap of 2 per document" in result.output
+    bad = CliRunner().invoke(cli, ["probes", "generate", str(tmp_path), "-o", str(out), "--per-document", "0"])
+    assert bad.exit_code == 2 and "--per-document" in bad.output
