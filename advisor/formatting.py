@@ -41,6 +41,17 @@ def p_value(value: float | None) -> str:
     return "p<0.001" if value < 0.001 else f"p={value:.3f}"
 
 
+def holm(value: float | None) -> str:
+    """A Holm-adjusted p-value, written like a plain one."""
+    if value is None:
+        return NA
+    return "Holm <0.001" if value < 0.001 else f"Holm {value:.3f}"
+
+
+def plural(number: int, word: str) -> str:
+    return f"{number:,} {word}" if number == 1 else f"{number:,} {word}s"
+
+
 def ci(bounds: tuple[float, float] | list[float] | None) -> str:
     if not bounds:
         return NA

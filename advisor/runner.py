@@ -29,6 +29,7 @@ from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.corpus import Corpus, load_corpus
 from advisor.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
 from advisor.errors import AdvisorError, InputError, NotApplicableError
+from advisor.formatting import plural
 from advisor.hashing import content_hash
 from advisor.paths import cache_dir
 from advisor.probes import Probe, ProbeSet, read_probes, write_probes
@@ -342,7 +343,7 @@ def describe_result(result: StrategyResult) -> str:
         return f"{result.name}: {status}: {reason}"
     kinds = ", ".join(f"{k} {v:.0%}" for k, v in result.accuracy_by_kind.items())
     steps = result.fit_info.get("steps")
-    fit = f"fit {result.fit_s:.1f} s" + (f" ({steps} steps)" if steps is not None else "")
+    fit = f"fit {result.fit_s:.1f} s" + (f" ({plural(steps, 'step')})" if steps is not None else "")
     latency = ""
     if result.single_request_latency:
         latency = f", single-request p95 {result.single_request_latency.p95_s * 1000:,.0f} ms"

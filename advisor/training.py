@@ -43,7 +43,7 @@ class LoraTrainingParams(AnswerLengthParams):
                                                               "adapters: 'all-linear' or a list of names")
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate")
     epochs: float = Field(3.0, gt=0, description="passes over the training examples")
-    max_steps: int | None = Field(12, ge=1, description="optimizer steps: the budget that decides what "
+    max_steps: int | None = Field(8, ge=1, description="optimizer steps: the budget that decides what "
                                   "is learned; None trains for `epochs` instead")
     time_limit_s: float = Field(1800.0, gt=0, description="wall-clock safety limit: training stops cleanly when "
                                 "reached and the result says so (stopped_by_time_limit); what is learned is "

@@ -127,3 +127,11 @@ def test_money_formatting():
 
     assert [usd(None), usd(0), usd(7.2e-11), usd(0.0004), usd(0.04), usd(1234.5)] == [
         "n/a", "$0", "<$0.0001", "$0.0004", "$0.04", "$1,234.50"]
+
+
+def test_p_values_and_counts_read_like_prose():
+    from advisor.formatting import holm, p_value, plural
+
+    assert [p_value(0.0004), p_value(0.029), holm(0.0), holm(0.0291), holm(None)] == [
+        "p<0.001", "p=0.029", "Holm <0.001", "Holm 0.029", "n/a"]
+    assert [plural(1, "step"), plural(8, "step"), plural(1200, "probe")] == ["1 step", "8 steps", "1,200 probes"]

@@ -13,7 +13,7 @@ from advisor.analysis.decision import Decision, DecisionOptions
 from advisor.analysis.leaderboard import Comparison, ExcludedStrategy, KindTable, LeaderboardEntry
 from advisor.analysis.mix import MixCrossing
 from advisor.analysis.stability import Stability
-from advisor.formatting import count, ms, p_value, pct, usd
+from advisor.formatting import count, holm, ms, p_value, pct, usd
 
 MAX_REASONS = 6
 
@@ -123,7 +123,7 @@ def _accuracy_reason(decision: Decision, entries: dict[str, LeaderboardEntry], r
         if other not in decision.mix_accuracy:
             continue
         test = tests.get(other)
-        evidence = f" ({p_value(test.p_value)}, Holm {test.p_holm:.3f})" if test else ""
+        evidence = f" ({p_value(test.p_value)}, {holm(test.p_holm)})" if test else ""
         parts.append(f"{other} {pct(decision.mix_accuracy[other])}{evidence}")
     if not parts:
         return None
