@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.probes import Probe
 
-SHORT_ANSWER_KINDS = frozenset({"fact", "reversal", "multi_hop"})
+SHORT_ANSWER_KINDS = frozenset({"fact", "reversal", "multi_hop", "cloze", "definition", "table", "teacher"})
 
 
 class AnswerLengthParams(BaseModel):
@@ -21,8 +21,9 @@ class AnswerLengthParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_new_tokens: int = Field(64, ge=1, description="longest answer generated")
-    short_answer_tokens: int = Field(32, ge=1, description="longest answer for fact, reversal and multi_hop "
-                                     "probes (capped by max_new_tokens)")
+    short_answer_tokens: int = Field(32, ge=1, description="longest answer for short-answer kinds (fact, reversal, "
+                                     "multi_hop, cloze, definition, table, teacher; "
+                                     "capped by max_new_tokens)")
 
     def limit_for(self, probe: Probe) -> int:
         if probe.kind in SHORT_ANSWER_KINDS:

@@ -15,8 +15,8 @@ def probe(pid: str, kind: str) -> Probe:
 
 def test_short_answer_kinds_get_the_short_cap_and_others_the_long_one():
     lengths = AnswerLengthParams(max_new_tokens=64, short_answer_tokens=32)
-    assert [lengths.limit_for(probe("a", k)) for k in ("fact", "reversal", "multi_hop", "form", "style", "custom")] \
-        == [32, 32, 32, 64, 64, 64]
+    kinds = ("fact", "reversal", "multi_hop", "cloze", "definition", "table", "teacher", "form", "style", "custom")
+    assert [lengths.limit_for(probe("a", k)) for k in kinds] == [32] * 7 + [64] * 3
 
 
 def test_the_short_cap_never_exceeds_max_new_tokens():
