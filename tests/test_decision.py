@@ -177,3 +177,27 @@ def test_options_validate():
         DecisionOptions(weights={"accuracy": 1})
     with pytest.raises(ValidationError):
         DecisionOptions(value_per_answer_usd=-1)
+
+
+def test_the_same_verdict_from_bf16_and_fp32_sized_differences():
+    """Greedy answers differ a little between precisions; the rule must not turn that into another
+    verdict. 85 probes (fact 60, form 15, style 10). fp32-like: rag right on 20 facts, few_shot on
+    3 facts + 5 form (rag-only 17, few_shot-only 5 -> distinct). bf16-like: rag right on 16 facts,
+    few_shot on 4 facts + 5 form (rag-only 12, few_shot-only 5: exact p = 2 x P(X <= 5 | 17) = 0.143,
+    so few_shot ties). few_shot is cheaper by $0.016 per 1,000 queries: $0.16 a month at 10,000
+    queries, immaterial. Both give rag."""
+    kinds = ["fact"] * 60 + ["form"] * 15 + ["style"] * 10
+
+    def run(rag_facts, few_shot_facts):
+        rag = [i < rag_facts for i in range(85)]
+        few_shot = [i < few_shot_facts or 60 <= i < 65 for i in range(85)]
+        return [make_result("rag", rag, kinds=kinds, per_query_usd=0.000028),
+                make_result("few_shot", few_shot, kinds=kinds, per_query_usd=0.000012)]
+
+    fp32 = decide(gather(run(20, 3)), DecisionOptions())
+    bf16 = decide(gather(run(16, 4)), DecisionOptions())
+    assert {t.name: t.p_value for t in bf16.tests}["few_shot"] == pytest.approx(2 * sum(
+        math.comb(17, k) for k in range(6)) / 2 ** 17)
+    assert bf16.band == ["rag", "few_shot"] and fp32.band == ["rag"]
+    assert fp32.pick == bf16.pick == "rag"
+    assert bf16.decided_by == "accuracy" and bf16.material_savers == []
