@@ -24,9 +24,36 @@ from advisor.probe_screening import (DUPLICATE, KIND_ORDER, GenerationSummary, c
                                      screen)
 from advisor.probe_tables import table_candidates
 from advisor.probe_teacher import teacher_candidates
-from advisor.probe_text import read_structure
+from advisor.probe_text import read_structure, squeeze
 from advisor.probes import SPLITS, Probe, ProbeSet, assign_splits, read_probes, write_probes
 from advisor.progress import Progress
+
+FEW_DOCUMENTS = 10  # fewer documents than this cannot make three splits of similar size
+REGION_CHARS = 20_000  # a region of a long document, about ten printed pages
+
+
+class SplitUnits:
+    """What must stay within one split. Normally a document; when probes come from fewer than
+    FEW_DOCUMENTS documents (one long manual), contiguous regions of REGION_CHARS characters, so
+    train, dev and test all exist and none of them holds another's sentences."""
+
+    def __init__(self, corpus: Corpus, doc_ids: set[str]):
+        self.by_region = len(doc_ids) < FEW_DOCUMENTS
+        self.texts = {d.id: squeeze(d.text) for d in corpus.documents if d.id in doc_ids} if self.by_region else {}
+
+    def unit(self, doc_id: str, evidence: str, answer: str) -> str:
+        if not self.by_region:
+            return doc_id
+        text = self.texts.get(doc_id, "")
+        for needle in (squeeze(evidence), squeeze(answer)):
+            offset = text.find(needle) if needle else -1
+            if offset >= 0:
+                return f"{doc_id}@{offset // REGION_CHARS}"
+        return f"{doc_id}@unplaced"
+
+    def of_probe(self, probe: Probe) -> str:
+        return self.unit(probe.source_doc or "", probe.evidence or "", probe.answer)
+
 
 def _probe(candidate: Candidate) -> Probe:
     kind = candidate.kind
@@ -102,26 +129,30 @@ def generate_probes(corpus: Corpus, *, teacher: Backend | None = None, seed: int
     if per_document is not None:
         kept = cap_per_document(kept, per_document, summary, seed=seed)
     probes = [_probe(c) for c in kept]
-    assign_splits(probes, seed=seed)
+    units = SplitUnits(corpus, {p.source_doc for p in probes if p.source_doc})
+    assign_splits(probes, seed=seed, group_of=units.of_probe)
 
     # Two hops read two documents; keep a chain only when both sit in the same split.
-    doc_split = {p.source_doc: p.split for p in probes}
+    unit_split = {units.of_probe(p): p.split for p in probes}
     hops: list[Candidate] = []
+    split_of_hop: dict[str, str] = {}
     for question, answer, first, second in multi_hop_facts(facts):
-        split = doc_split.get(second.doc_id)
-        if split is None or doc_split.get(first.doc_id) != split:
+        split = unit_split.get(units.unit(second.doc_id, second.sentence, second.answer))
+        if split is None or unit_split.get(units.unit(first.doc_id, first.sentence, first.answer)) != split:
             tally = summary.tally("multi_hop")
             tally.proposed += 1
             tally.reject("multi-hop across splits")
             continue
-        hops.append(Candidate("multi_hop", question, answer, second.doc_id, f"{first.sentence} {second.sentence}"))
+        evidence = f"{first.sentence} {second.sentence}"
+        split_of_hop[evidence] = split
+        hops.append(Candidate("multi_hop", question, answer, second.doc_id, evidence))
     known = {question_key(p.question) for p in probes}
     for candidate in screen(hops, summary):
         if question_key(candidate.question) in known:
             summary.tally("multi_hop").reject(DUPLICATE)
             continue
         probe = _probe(candidate)
-        probe.split = doc_split[candidate.doc_id]
+        probe.split = split_of_hop[candidate.evidence]
         probes.append(probe)
         kept.append(candidate)
     for candidate in kept:

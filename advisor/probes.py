@@ -129,11 +129,13 @@ def _check_no_question_in_two_splits(probes: list[Probe], path: Path, lines: dic
         seen.setdefault(key, probe)
 
 
-def assign_splits(probes: list[Probe], *, seed: int = 0, test: float = 0.5, dev: float = 0.15) -> None:
-    """Seeded split by source document (by probe when unknown): no document feeds two splits."""
+def assign_splits(probes: list[Probe], *, seed: int = 0, test: float = 0.5, dev: float = 0.15,
+                  group_of: Callable[[Probe], str] | None = None) -> None:
+    """Seeded split by source document (by probe when unknown): no document feeds two splits.
+    `group_of` names a finer unit of text that must stay in one split (a region of a long document)."""
     groups: dict[str, list[Probe]] = defaultdict(list)
     for probe in probes:
-        groups[probe.source_doc or f"probe:{probe.id}"].append(probe)
+        groups[group_of(probe) if group_of else probe.source_doc or f"probe:{probe.id}"].append(probe)
     keys = sorted(groups)
     random.Random(seed).shuffle(keys)
     total = len(probes)

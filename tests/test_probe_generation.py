@@ -207,3 +207,28 @@ def test_cli_caps_probes_per_document_and_rejects_a_bad_cap(tmp_path):
     assert "over the cap of 2 per document" in result.output
     bad = CliRunner().invoke(cli, ["probes", "generate", str(tmp_path), "-o", str(out), "--per-document", "0"])
     assert bad.exit_code == 2 and "--per-document" in bad.output
+
+
+def test_one_long_manual_still_gets_train_dev_and_test_by_region():
+    """A single document cannot be split by document; it is cut into contiguous regions instead, so
+    strategies that learn get train and dev probes, and no region feeds two splits."""
+    from advisor.corpus import Corpus, Document
+    from advisor.probe_generation import REGION_CHARS
+
+    sections = []
+    for i in range(60):
+        sections.append(f"## Setting {i}\n\nThe zorblat-{i} option sets the retry limit of the qux{i} "
+                        f"daemon to {100 + i} attempts. " + "Filler words about nothing in particular. " * 40)
+    text = "# Qux daemon manual\n\n" + "\n\n".join(sections)
+    assert len(text) > 5 * REGION_CHARS
+    corpus = Corpus(name="manual", documents=[Document(id="manual.md", text=text, source="manual.md")])
+    probes, _ = generate_probes(corpus, seed=0)
+    splits = {p.split for p in probes}
+    assert splits == {"train", "dev", "test"}
+    region_split = {}
+    for p in probes:
+        region = text.find(f"sets the retry limit of the qux{p.question.split('qux')[1].split()[0]}") \
+            if "qux" in p.question else None
+        if region is not None and region >= 0:
+            region_split.setdefault(region // REGION_CHARS, set()).add(p.split)
+    assert region_split and all(len(s) == 1 for s in region_split.values())
