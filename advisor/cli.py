@@ -60,7 +60,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--material-share", type=float, default=None, help="... and more than this share of the leader's cost [0.10].")
 @click.option("--repeats", type=int, default=None, help="Run seed-dependent strategies with this many seeds [1].")
 @click.option("--latency-probes", type=int, default=None,
-              help="Test probes answered one at a time to measure single-request latency [8; 0: skip].")
+              help="Test probes answered one at a time to measure single-request latency [4; 0: skip].")
 @click.option("--fit-budget", type=float, default=None,
               help="Safety limit in wall-clock seconds for prompt refinement; a cut is reported.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,

@@ -71,7 +71,7 @@ class RunConfig(BaseModel):
     fit_budget_s: float | None = None
     decision: dict[str, Any] = Field(default_factory=dict)  # DecisionOptions fields
     repeats: int = Field(1, ge=1, description="Runs of each seed-dependent strategy, with seeds seed, seed+1, ...")
-    latency_probes: int = Field(8, ge=0, description="Test probes answered one at a time to time a single caller")
+    latency_probes: int = Field(4, ge=0, description="Test probes answered one at a time to time a single caller")
     use_cache: bool = True
 
 

@@ -33,7 +33,7 @@ PAIR_FIELDS = ("prompt", "chosen", "rejected")
 class DpoParams(LoraTrainingParams):
     learning_rate: float = Field(1e-3, gt=0, description="AdamW learning rate")
     epochs: float = Field(2.0, gt=0, description="passes over the preference pairs")
-    max_steps: int | None = Field(15, ge=1, description="optimizer steps: the budget that decides what is "
+    max_steps: int | None = Field(20, ge=1, description="optimizer steps: the budget that decides what is "
                                   "learned; None trains for `epochs` instead")
     batch_size: int = Field(2, ge=1, description="pairs per optimizer step (small: a pair costs four sequence "
                             "passes, and more, smaller steps learn more in the same time)")
