@@ -6,6 +6,7 @@ import pytest
 
 from advisor.config import build_run_config, parse_settings
 from advisor.errors import InputError
+from advisor.runner import RunConfig
 
 
 def test_flags_win_over_the_file_and_the_file_over_defaults(tmp_path):
@@ -18,7 +19,7 @@ def test_flags_win_over_the_file_and_the_file_over_defaults(tmp_path):
     assert config.params["rag"] == {"k": 8, "chunk_size": 400}
     assert config.queries == 5000 and config.repeats == 2 and config.seed == 3
     assert config.decision == {"mix": {"fact": 0.7, "form": 0.3}, "material_usd_per_month": 25}
-    assert config.latency_probes == 8  # untouched default
+    assert config.latency_probes == RunConfig.model_fields["latency_probes"].default  # untouched default
 
 
 def test_mix_flag_is_parsed_and_replaces_the_file(tmp_path):
