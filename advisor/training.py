@@ -108,6 +108,18 @@ def text_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> li
             for i in range(0, len(stream), max_length) if len(stream[i:i + max_length]) > 1]
 
 
+def statement_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> list[Example]:
+    """Short statements packed whole into windows of at most `max_length` tokens: unlike
+    `text_examples`, no statement is cut in two, so a reversal is always learned in one piece."""
+    windows: list[list[int]] = [[]]
+    for text in texts:
+        ids = tokenizer.encode(text.strip(), add_special_tokens=False)[:max_length - 1] + [tokenizer.eos_token_id]
+        if len(windows[-1]) + len(ids) > max_length:
+            windows.append([])
+        windows[-1].extend(ids)
+    return [Example(list(w), list(w), kind) for w in windows if len(w) > 1]
+
+
 def corpus_texts(corpus: Corpus) -> list[str]:
     return [f"{d.id}\n{d.text}" for d in corpus.documents]
 
