@@ -1,0 +1,78 @@
+"""The reversal curse on the synthetic biographies (corpora/reversal): forward and reverse
+multiple-choice accuracy of strategies with chosen params, and the training loss, so that what
+stops fine-tuning from learning forward facts can be found by small experiments.
+
+Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal] [--people N]
+       RUN [RUN ...] where RUN is NAME or NAME:param=value,param=value
+       e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_run(text: str) -> tuple[str, dict]:
+    name, _, rest = text.partition(":")
+    params = {}
+    for pair in filter(None, rest.split(",")):
+        key, _, value = pair.partition("=")
+        params[key] = json.loads(value) if value[:1] in "0123456789-[{tfn\"" else value
+    return name, params
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("runs", nargs="+")
+    parser.add_argument("--corpus", default=str(ROOT / "corpora" / "reversal"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from advisor.analysis.statistics import bootstrap_ci
+    from advisor.artifacts import ArtifactStore
+    from advisor.backends.factory import make_backend
+    from advisor.corpus import load_corpus
+    from advisor.probes import read_probes
+    from advisor.strategy import FitContext, make_strategy
+
+    backend = make_backend("hf", "smollm2-135m", dtype="fp32", batch_size=16)
+    corpus = load_corpus(args.corpus)
+    probes = read_probes(Path(args.corpus) / "probes.jsonl")
+    test = probes.split("test")
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in args.runs:
+            name, params = parse_run(run)
+            strategy = make_strategy(name, params)
+            ctx = FitContext(backend=backend, corpus=corpus, train_probes=probes.split("train"),
+                             dev_probes=probes.split("dev"), artifacts=ArtifactStore(Path(tmp)), seed=args.seed)
+            start = time.perf_counter()
+            strategy.fit(ctx)
+            fit_s = time.perf_counter() - start
+            answers = strategy.answer(test)
+            info = strategy.fit_info() if hasattr(strategy, "fit_info") else {}
+            line = [f"{run}:"]
+            for kind, label in (("fact", "forward"), ("reversal", "reverse")):
+                correct = [a.text == p.answer for p, a in zip(test, answers) if p.kind == kind]
+                low, high = bootstrap_ci(correct)
+                line.append(f"{label} {sum(correct)}/{len(correct)} ({sum(correct) / len(correct):.0%}, "
+                            f"95% CI {low:.0%}-{high:.0%})")
+            picked = Counter(a.text for a in answers)
+            line.append(f"fit {fit_s:.0f} s")
+            if "steps" in info:
+                line.append(f"steps {info['steps']}, loss {info['train_loss_first']} -> {info['train_loss_last']}")
+            line.append(f"most picked choice x{picked.most_common(1)[0][1]}")
+            print("; ".join(line), flush=True)
+            for key in ("stopped_by", "recall_checks", "train_token_share_by_type", "augmented_by_type"):
+                if key in info:
+                    print(f"    {key}: {info[key]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
