@@ -40,6 +40,7 @@ def main() -> None:
     from advisor.backends.factory import make_backend
     from advisor.corpus import load_corpus
     from advisor.probes import read_probes
+    from advisor.recall_check import cloze_items, recall
     from advisor.strategy import FitContext, make_strategy
 
     backend = make_backend("hf", "smollm2-135m", dtype="fp32", batch_size=16)
@@ -65,6 +66,9 @@ def main() -> None:
                             f"95% CI {low:.0%}-{high:.0%})")
             picked = Counter(a.text for a in answers)
             line.append(f"fit {fit_s:.0f} s")
+            if getattr(strategy, "adapter_path_", None):
+                hf = strategy.backend_.unwrap()
+                line.append(f"document recall {recall(hf.model, hf.tokenizer, cloze_items(corpus)):.0%}")
             if "steps" in info:
                 line.append(f"steps {info['steps']}, loss {info['train_loss_first']} -> {info['train_loss_last']}")
             line.append(f"most picked choice x{picked.most_common(1)[0][1]}")

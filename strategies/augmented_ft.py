@@ -29,6 +29,7 @@ class AugmentedParams(LoraParams, AugmentationMix):
     data: Literal["qa", "corpus", "both"] = Field(
         "both", description="besides the augmented statements: the train question/answer pairs, the documents' "
         "text, or both")
+    paraphrases_per_fact: int = AugmentationMix.model_fields["paraphrases_per_fact"]
     epochs: float = Field(1.0, gt=0, description="passes over original + augmented examples")
     max_steps: int | None = Field(7, ge=1, description="optimizer steps: the budget that decides what is "
                                   "learned; None trains for `epochs` instead")

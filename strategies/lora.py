@@ -13,11 +13,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from advisor.augmentation import AugmentationMix, augment
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.recall_check import cloze_items, recall
 from advisor.strategy import FitContext, Strategy
 from advisor.training import (ADAPTER_DIR, Example, LoraTrainingParams, corpus_texts, data_hash, fresh_base_model,
-                              model_identity, qa_examples, save_adapter, text_examples, train_lora)
+                              model_identity, qa_examples, save_adapter, statement_examples, text_examples,
+                              train_lora)
 
 
 class LoraParams(LoraTrainingParams):
@@ -25,6 +27,9 @@ class LoraParams(LoraTrainingParams):
         "qa", description="train on the train split's question/answer pairs in the chat template (fast, "
         "teaches the house form), on the documents' text (continued pre-training), or both")
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt in training and answering")
+    paraphrases_per_fact: int = Field(0, ge=0, le=8, description="with the documents (data corpus or both), this "
+                                      "many rewordings of each sentence that states a fact: FT-par; 0 trains on "
+                                      "the documents as they are: FT-reg")
     budget: Literal["steps", "until_memorized"] = Field(
         "steps", description="train for max_steps, or stop once the documents' own sentences are recalled "
         "(recall_target on a cloze check every recall_every steps), max_steps still the cap")
@@ -74,10 +79,19 @@ class LoraStrategy(AdapterStrategy):
             examples += qa_examples(tokenizer, ctx.train_probes, p.system_prompt, p.max_length)
         if p.data in ("corpus", "both"):
             examples += text_examples(tokenizer, corpus_texts(ctx.corpus), p.max_length, "corpus")
+            if p.paraphrases_per_fact:
+                mix = AugmentationMix(paraphrases_per_fact=p.paraphrases_per_fact, reversals=False,
+                                      global_links_per_doc=0)
+                items, self.paraphrase_info_ = augment(ctx.corpus, ctx.teacher, ctx.backend, mix)
+                examples += statement_examples(tokenizer, [a.text for a in items if a.type == "paraphrase"],
+                                               p.max_length, "paraphrase")
         return examples
 
     def extra_fit_info(self) -> dict[str, Any]:
-        return {"data": self.params.data}
+        info: dict[str, Any] = {"data": self.params.data}
+        if getattr(self, "paraphrase_info_", None):
+            info["paraphrases"] = {key: self.paraphrase_info_[key] for key in ("augmentation", "teacher_tokens")}
+        return info
 
     def on_publish(self, folder) -> None:
         """Write anything else the artifact should keep beside the adapter."""

@@ -166,3 +166,22 @@ def test_augmented_ft_rejects_a_bad_mix_value():
 
     with pytest.raises(Exception, match="paraphrases_per_fact"):
         strategy_class("augmented_ft")({"paraphrases_per_fact": -1})
+
+
+def test_lora_ft_par_adds_rewordings_of_facts_and_ft_reg_does_not(tmp_path):
+    from advisor.artifacts import ArtifactStore
+    from advisor.strategy import FitContext
+    from strategies.augmented_ft import AugmentedParams
+    from strategies.lora import LoraStrategy
+
+    small = FakeBackend("smollm2-135m")
+    ctx = FitContext(backend=small, corpus=BIOS, train_probes=[], dev_probes=[], artifacts=ArtifactStore(tmp_path))
+    regular = LoraStrategy({"data": "corpus"})
+    assert {e.kind for e in regular.training_examples(ctx, WordTokenizer())} == {"corpus"}
+    assert "paraphrases" not in regular.extra_fit_info()
+    par = LoraStrategy({"data": "corpus", "paraphrases_per_fact": 2, "max_length": 16})
+    examples = par.training_examples(ctx, WordTokenizer())
+    paraphrased = [e for e in examples if e.kind == "paraphrase"]
+    assert sum(e.input_ids.count(0) for e in paraphrased) == 6  # 3 facts x 2 rewordings, each ending in eos
+    assert par.extra_fit_info()["paraphrases"]["augmentation"] == TEMPLATE_FALLBACK
+    assert AugmentedParams().paraphrases_per_fact == 3
