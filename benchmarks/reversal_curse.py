@@ -2,7 +2,7 @@
 multiple-choice accuracy of strategies with chosen params, and the training loss, so that what
 stops fine-tuning from learning forward facts can be found by small experiments.
 
-Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal] [--people N]
+Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N]
        RUN [RUN ...] where RUN is NAME or NAME:param=value,param=value
        e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
 """
@@ -30,12 +30,26 @@ def parse_run(text: str) -> tuple[str, dict]:
     return name, params
 
 
+def small_corpus(people: int) -> str:
+    """corpora/reversal's generator with fewer people, written to a temporary folder."""
+    from advisor.synthetic.__main__ import write_corpus
+    from advisor.synthetic.biographies import reversal_corpus
+
+    folder = Path(tempfile.mkdtemp(prefix="reversal-"))
+    write_corpus(folder, *reversal_corpus(people=people))
+    return str(folder)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("runs", nargs="+")
     parser.add_argument("--corpus", default=str(ROOT / "corpora" / "reversal"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--people", type=int, default=None, help="generate a smaller biography corpus of N "
+                        "people (same generator and seed as corpora/reversal) instead of reading --corpus")
     args = parser.parse_args()
+    if args.people:
+        args.corpus = small_corpus(args.people)
 
     from advisor.analysis.statistics import bootstrap_ci
     from advisor.artifacts import ArtifactStore
