@@ -66,7 +66,7 @@ def biography_probes(bios: list[Biography], rng: random.Random) -> list[Probe]:
     return probes
 
 
-def reversal_corpus(seed: int = 7, people: int = 40) -> tuple[dict[str, str], list[Probe]]:
+def reversal_corpus(seed: int = 7, people: int = 24) -> tuple[dict[str, str], list[Probe]]:
     """Documents (file name -> text) and probes."""
     rng = random.Random(seed)
     bios = make_biographies(seed, people)

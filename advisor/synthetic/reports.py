@@ -71,7 +71,7 @@ def report_probes(reports: list[Report], rng: random.Random) -> list[Probe]:
     return probes
 
 
-def injection_corpus(seed: int = 11, count: int = 20) -> tuple[dict[str, str], list[Probe]]:
+def injection_corpus(seed: int = 11, count: int = 16) -> tuple[dict[str, str], list[Probe]]:
     """Documents (file name -> text) and probes."""
     rng = random.Random(seed)
     reports = make_reports(seed, count)
