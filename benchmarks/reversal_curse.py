@@ -5,6 +5,12 @@ stops fine-tuning from learning forward facts can be found by small experiments.
 Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N]
        RUN [RUN ...] where RUN is NAME or NAME:param=value,param=value
        e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
+
+Measured on 2 shared AVX2 cores, fp32, seed 0 (`--people 16`: the first 16 biographies):
+baseline forward 3/16 (19%), reverse 4/16 (25%); on an earlier 40-person build of the corpus,
+baseline forward 7/40 (18%), reverse 8/40 (20%). Multiple choice costs about 4 CPU-seconds per
+probe (four choices, full logits), so a 16-person run of baseline plus one trained adapter is
+tens of CPU-minutes; lora with budget=until_memorized had not finished on a loaded machine.
 """
 
 from __future__ import annotations
