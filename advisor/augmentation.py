@@ -6,15 +6,20 @@ context can state the reversal. So before training, a teacher writes out what it
 context: local augmentation rephrases each fact and states its reversal; global augmentation
 links one document to the rest of the corpus. A 135M teacher cannot do this usefully, so with
 the small default model the same two kinds are made from templates, and labelled as such.
+
+Only sentences that state a fact are amplified: each gets `paraphrases_per_fact` rewordings
+(Ovadia et al. 2024: recall of injected facts rises with the number of paraphrases) and, where
+the reversal rule fits, its reversal (Berglund et al. 2023: "A is B" does not teach "B is A").
+Filler, a sentence with no name, number or reversible relation, is kept once or dropped.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.backends.base import Backend, GenerationRequest
 from advisor.corpus import Corpus
@@ -31,6 +36,19 @@ class Augmented(BaseModel):
     type: str  # original | paraphrase | reversal | global
     source_doc: str
     method: str  # template | teacher
+
+
+class AugmentationMix(BaseModel):
+    """What the augmented training text is made of; saved with the adapter and set per run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paraphrases_per_fact: int = Field(3, ge=0, le=8, description="rewordings written for each sentence that states "
+                                      "a fact (a name, a number or a reversible relation)")
+    reversals: bool = Field(True, description="add the reversal of every sentence the reversal rule handles")
+    global_links_per_doc: int = Field(10, ge=0, description="cross-document links per document (0: none)")
+    filler: Literal["once", "drop"] = Field("once", description="sentences with no fact: kept once, never "
+                                            "reworded, or dropped")
 
 
 # --- sentences -----------------------------------------------------------------------------------
@@ -116,15 +134,36 @@ def reverse_sentence(sentence: str) -> str | None:
     return None
 
 
-_PARAPHRASES = ("According to {doc}, {s}", "{doc} states that {s}", "As documented in {doc}: {S}")
+def _restatements(sentence: str) -> list[str]:
+    """Rewordings that keep the fact and its direction (the first entity stays first, so a
+    paraphrase never teaches the reversal by the back door)."""
+    s = sentence.strip()
+    if (m := _OF.match(s)) and _subject_ok(m["a"]) and _object_ok(m["b"]):
+        a, rel, b = m["a"], m["rel"], m["b"]
+        return [f"{a} serves as the {rel} of {b}.", f"{a} works as the {rel} of {b}.",
+                f"{a} holds the role of {rel} of {b}.", f"{a} is known as the {rel} of {b}."]
+    if (m := _ACTIVE.match(s)) and _subject_ok(m["x"]) and _object_ok(m["y"]):
+        x, verb, y = m["x"], m["verb"], m["y"]
+        return [f"It is {x} who {verb} {y}.", f"{x} is the one who {verb} {y}."]
+    if (m := _HAS.match(s)) and _subject_ok(m["a"]):
+        return [f"{m['a']} has {m['b']} as its {m['rel']}."]
+    return []
+
+
+_ATTRIBUTIONS = ("According to {doc}, {s}", "{doc} states that {s}", "As documented in {doc}: {S}",
+                 "It is recorded that {s}", "Note that {s}", "In short: {S}")
 
 
 def paraphrase_sentence(sentence: str, doc_title: str, variant: int = 0) -> str:
-    """A rewording that keeps every fact: the statement attributed to its document."""
+    """Rewording number `variant` of a sentence, keeping every fact: structural rewordings where
+    a rule fits, then the statement attributed to its document."""
     s = sentence.strip()
-    template = _PARAPHRASES[variant % len(_PARAPHRASES)]
+    options = _restatements(s)
+    if variant < len(options):
+        return options[variant]
+    template = _ATTRIBUTIONS[(variant - len(options)) % len(_ATTRIBUTIONS)]
     lowered = s if re.match(r"^[A-Z][a-z]*[A-Z]|^[A-Z]{2,}|^[A-Z][a-z]+\s[A-Z]", s) else _low(s)
-    return template.format(doc=doc_title, s=lowered, S=s)
+    return _cap(template.format(doc=doc_title, s=lowered, S=s))
 
 
 def document_title(doc_id: str) -> str:
@@ -149,22 +188,45 @@ def _names(sentence: str) -> set[str]:
     return found
 
 
-def template_augment(corpus: Corpus, *, max_links_per_doc: int = 10) -> list[Augmented]:
-    """Local (paraphrase + reversal per sentence) and global (facts from two documents that name
+def states_a_fact(sentence: str) -> bool:
+    """A sentence worth amplifying: a relation the reversal rule handles, a number, or a name
+    (a capitalised word that is not merely the sentence's first word)."""
+    if reverse_sentence(sentence) is not None or re.search(r"\d", sentence):
+        return True
+    words = sentence.split()
+    rest = " ".join(words[1:]) if len(words) > 1 and words[1][:1].islower() else sentence
+    return bool(_names(rest))
+
+
+def template_augment(corpus: Corpus, mix: AugmentationMix | None = None) -> list[Augmented]:
+    """Local (rewordings and reversal of each fact) and global (facts from two documents that name
     the same thing, joined) augmentation without a teacher."""
+    mix = mix or AugmentationMix()
     out: list[Augmented] = []
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for doc in corpus.documents:
         title = document_title(doc.id)
-        for index, sentence in enumerate(sentences(doc.text)):
+        for sentence in sentences(doc.text):
+            if not states_a_fact(sentence):
+                if mix.filler == "once":
+                    out.append(Augmented(text=sentence, type="original", source_doc=doc.id, method="template"))
+                continue
             out.append(Augmented(text=sentence, type="original", source_doc=doc.id, method="template"))
-            out.append(Augmented(text=paraphrase_sentence(sentence, title, index), type="paraphrase",
-                                 source_doc=doc.id, method="template"))
-            reversed_ = reverse_sentence(sentence)
+            for variant in range(mix.paraphrases_per_fact):
+                out.append(Augmented(text=paraphrase_sentence(sentence, title, variant), type="paraphrase",
+                                     source_doc=doc.id, method="template"))
+            reversed_ = reverse_sentence(sentence) if mix.reversals else None
             if reversed_:
                 out.append(Augmented(text=reversed_, type="reversal", source_doc=doc.id, method="template"))
             for name in _names(sentence):
                 by_name[name].append((doc.id, sentence))
+    out += _links(by_name, mix.global_links_per_doc)
+    return out
+
+
+def _links(by_name: dict[str, list[tuple[str, str]]], per_doc: int) -> list[Augmented]:
+    """One statement per pair of documents that name the same thing: both facts, joined."""
+    out: list[Augmented] = []
     links: Counter = Counter()
     for name, mentions in sorted(by_name.items()):
         docs = sorted({d for d, _ in mentions})
@@ -172,7 +234,7 @@ def template_augment(corpus: Corpus, *, max_links_per_doc: int = 10) -> list[Aug
             continue
         first = next(s for d, s in mentions if d == docs[0])
         for other in docs[1:]:
-            if links[docs[0]] >= max_links_per_doc:
+            if links[docs[0]] >= per_doc:
                 break
             second = next(s for d, s in mentions if d == other)
             text = (f"{name} appears in {document_title(docs[0])} and in {document_title(other)}. "
@@ -184,8 +246,10 @@ def template_augment(corpus: Corpus, *, max_links_per_doc: int = 10) -> list[Aug
 
 # --- teacher augmentation ------------------------------------------------------------------------
 
-LOCAL_PROMPT = ("Rewrite the statement in other words, then state the same fact in reverse order "
-                "(for 'A leads B' write 'B is led by A'). Write exactly two lines, no numbering.\n\nStatement: {s}")
+LOCAL_PROMPT = ("Rewrite the statement in other words {n} times, one rewording per line{reverse}. "
+                "No numbering.\n\nStatement: {s}")
+REVERSE_LINE = (", then on the last line state the same fact in reverse order (for 'A leads B' write "
+                "'B is led by A')")
 GLOBAL_PROMPT = ("Company documents:\n{corpus}\n\nDocument {doc}:\n{text}\n\nWrite up to five new statements that "
                  "follow from this document together with the other documents, one per line. Use only facts "
                  "stated above.")
@@ -202,40 +266,65 @@ def _lines(text: str) -> list[str]:
     return [re.sub(r"^\s*(?:[-*\d.)]+\s*)", "", part).strip() for part in parts if len(part.split()) >= 4]
 
 
-def teacher_augment(corpus: Corpus, teacher: Backend, *, max_new_tokens: int = 96,
-                    progress=None) -> list[Augmented]:
-    """Local then global augmentation written by `teacher` in context."""
+def teacher_augment(corpus: Corpus, teacher: Backend, mix: AugmentationMix | None = None, *,
+                    max_new_tokens: int = 48, progress=None) -> list[Augmented]:
+    """Local then global augmentation written by `teacher` in context; filler is never sent."""
+    mix = mix or AugmentationMix()
     out: list[Augmented] = []
-    pairs = [(doc, s) for doc in corpus.documents for s in sentences(doc.text)]
-    requests = [GenerationRequest(messages=[{"role": "user", "content": LOCAL_PROMPT.format(s=s)}],
-                                  max_new_tokens=max_new_tokens) for _, s in pairs]
-    completions = teacher.generate(requests, progress=progress)
-    for (doc, sentence), completion in zip(pairs, completions):
-        out.append(Augmented(text=sentence, type="original", source_doc=doc.id, method="teacher"))
-        lines = _lines(completion.text)
-        for line, kind in zip(lines[:2], ("paraphrase", "reversal")):
-            out.append(Augmented(text=line, type=kind, source_doc=doc.id, method="teacher"))
-    budget_chars = max(2000, (teacher.context_window - 2 * max_new_tokens - 1500) * 3)
-    overview = "\n\n".join(f"[{d.id}]\n{d.text}" for d in corpus.documents)[:budget_chars]
-    requests = [GenerationRequest(messages=[{"role": "user", "content": GLOBAL_PROMPT.format(
-        corpus=overview, doc=doc.id, text=doc.text[:4000])}], max_new_tokens=2 * max_new_tokens)
-        for doc in corpus.documents]
-    for doc, completion in zip(corpus.documents, teacher.generate(requests, progress=progress)):
-        for line in _lines(completion.text)[:5]:
-            out.append(Augmented(text=line, type="global", source_doc=doc.id, method="teacher"))
+    facts = []
+    for doc in corpus.documents:
+        for sentence in sentences(doc.text):
+            if states_a_fact(sentence):
+                out.append(Augmented(text=sentence, type="original", source_doc=doc.id, method="teacher"))
+                facts.append((doc, sentence))
+            elif mix.filler == "once":
+                out.append(Augmented(text=sentence, type="original", source_doc=doc.id, method="teacher"))
+    wanted = mix.paraphrases_per_fact + int(mix.reversals)
+    if wanted and facts:
+        prompt = LOCAL_PROMPT.replace("{reverse}", REVERSE_LINE if mix.reversals else "")
+        requests = [GenerationRequest(messages=[{"role": "user", "content": prompt.format(
+            n=max(1, mix.paraphrases_per_fact), s=s)}], max_new_tokens=max_new_tokens * wanted) for _, s in facts]
+        for (doc, _), completion in zip(facts, teacher.generate(requests, progress=progress)):
+            lines = _lines(completion.text)
+            kinds = ["paraphrase"] * mix.paraphrases_per_fact
+            if mix.reversals and len(lines) > mix.paraphrases_per_fact:
+                lines = lines[:mix.paraphrases_per_fact] + [lines[-1]]
+                kinds.append("reversal")
+            for line, kind in zip(lines, kinds):
+                out.append(Augmented(text=line, type=kind, source_doc=doc.id, method="teacher"))
+    if mix.global_links_per_doc:
+        out += _teacher_links(corpus, teacher, mix.global_links_per_doc, 2 * max_new_tokens, progress)
     return out
 
 
-def augment(corpus: Corpus, teacher: Backend, backend: Backend, progress=None) -> tuple[list[Augmented], dict[str, Any]]:
-    """Augmented statements and how they were made (method, counts by type, teacher tokens)."""
+def _teacher_links(corpus: Corpus, teacher: Backend, per_doc: int, max_new_tokens: int, progress) -> list[Augmented]:
+    budget_chars = max(2000, (teacher.context_window - 2 * max_new_tokens - 1500) * 3)
+    overview = "\n\n".join(f"[{d.id}]\n{d.text}" for d in corpus.documents)[:budget_chars]
+    requests = [GenerationRequest(messages=[{"role": "user", "content": GLOBAL_PROMPT.format(
+        corpus=overview, doc=doc.id, text=doc.text[:4000])}], max_new_tokens=max_new_tokens)
+        for doc in corpus.documents]
+    return [Augmented(text=line, type="global", source_doc=doc.id, method="teacher")
+            for doc, completion in zip(corpus.documents, teacher.generate(requests, progress=progress))
+            for line in _lines(completion.text)[:min(5, per_doc)]]
+
+
+def augment(corpus: Corpus, teacher: Backend, backend: Backend, mix: AugmentationMix | None = None,
+            progress=None) -> tuple[list[Augmented], dict[str, Any]]:
+    """Augmented statements and how they were made (method, the mix asked for, what the corpus
+    offered, counts by type, teacher tokens)."""
+    mix = mix or AugmentationMix()
     if uses_template_fallback(teacher, backend):
-        items = template_augment(corpus)
+        items = template_augment(corpus, mix)
         info: dict[str, Any] = {"augmentation": TEMPLATE_FALLBACK, "teacher": teacher.model_id, "teacher_tokens": 0}
     else:
         before = teacher.usage
-        items = teacher_augment(corpus, teacher, progress=progress)
+        items = teacher_augment(corpus, teacher, mix, progress=progress)
         used = teacher.usage - before
         info = {"augmentation": TEACHER, "teacher": teacher.model_id,
                 "teacher_tokens": used.input_tokens + used.output_tokens}
+    found = [s for doc in corpus.documents for s in sentences(doc.text)]
+    info["mix"] = mix.model_dump()
+    info["sentences"] = {"total": len(found), "facts": sum(map(states_a_fact, found)),
+                         "reversible": sum(reverse_sentence(s) is not None for s in found)}
     info["augmented_by_type"] = dict(sorted(Counter(a.type for a in items).items()))
     return items, info

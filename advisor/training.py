@@ -108,6 +108,18 @@ def text_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> li
             for i in range(0, len(stream), max_length) if len(stream[i:i + max_length]) > 1]
 
 
+def statement_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> list[Example]:
+    """Short statements packed whole into windows of at most `max_length` tokens: unlike
+    `text_examples`, no statement is cut in two, so a reversal is always learned in one piece."""
+    windows: list[list[int]] = [[]]
+    for text in texts:
+        ids = tokenizer.encode(text.strip(), add_special_tokens=False)[:max_length - 1] + [tokenizer.eos_token_id]
+        if len(windows[-1]) + len(ids) > max_length:
+            windows.append([])
+        windows[-1].extend(ids)
+    return [Example(list(w), list(w), kind) for w in windows if len(w) > 1]
+
+
 def corpus_texts(corpus: Corpus) -> list[str]:
     return [f"{d.id}\n{d.text}" for d in corpus.documents]
 
@@ -159,6 +171,7 @@ class TrainStats:
     planned_steps: int = 0
     seconds: float = 0.0
     stopped_by_time_limit: bool = False
+    stopped_early: bool = False
     examples: int = 0
 
     def summary(self) -> dict[str, Any]:
@@ -167,7 +180,8 @@ class TrainStats:
         first = sum(self.losses[:k]) / k if self.losses else None
         last = sum(self.losses[-k:]) / k if self.losses else None
         return {"steps": self.steps, "planned_steps": self.planned_steps,
-                "stopped_by_time_limit": self.stopped_by_time_limit, "train_tokens": self.tokens,
+                "stopped_by_time_limit": self.stopped_by_time_limit, "stopped_early": self.stopped_early,
+                "train_tokens": self.tokens,
                 "train_loss_first": _round(first), "train_loss_last": _round(last), "loss_window_steps": k,
                 "train_seconds": round(self.seconds, 2), "examples": self.examples}
 
@@ -192,13 +206,15 @@ def _batch(examples: list[Example], pad_id: int, device: str):
 
 
 def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingParams, *,
-               progress=None, label: str = "lora", stop_check=None):
+               progress=None, label: str = "lora", stop_check=None, after_step=None):
     """Wrap `model` in a fresh LoRA adapter and train it on `examples`; returns (peft model, stats).
 
     Batches are shuffled by `params.seed` (resolve it with `with_seed` first); each step pads only
     to its longest sequence. The steps planned come from `max_steps` or `epochs`; the wall-clock
     safety limit is checked before every step, so a fit it cuts ends at most one step past
-    `time_limit_s`. `stop_check(step)` is a hook for tests and callers that must interrupt training.
+    `time_limit_s`. `stop_check(step)` is a hook for tests and callers that must interrupt training;
+    `after_step(model, steps_done)` returning True ends training early (a budget such as "until the
+    documents are memorized"), recorded as `stopped_early`.
     """
     import torch
     from peft import get_peft_model
@@ -250,6 +266,9 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
             stats.losses.append(float(loss.detach()))
             bar.update(1)
             bar.set_postfix(loss=f"{stats.losses[-1]:.3f}")
+            if after_step is not None and stats.steps < total and after_step(model, stats.steps):
+                stats.stopped_early = True
+                break
     stats.seconds = time.perf_counter() - start
     model.eval()
     return model, stats

@@ -13,10 +13,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from advisor.augmentation import AugmentationMix, augment
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.recall_check import cloze_items, recall
 from advisor.strategy import FitContext, Strategy
 from advisor.training import (ADAPTER_DIR, Example, LoraTrainingParams, corpus_texts, data_hash, fresh_base_model,
-                              model_identity, qa_examples, save_adapter, text_examples, train_lora)
+                              model_identity, qa_examples, save_adapter, statement_examples, text_examples,
+                              train_lora)
 
 
 class LoraParams(LoraTrainingParams):
@@ -24,6 +27,15 @@ class LoraParams(LoraTrainingParams):
         "qa", description="train on the train split's question/answer pairs in the chat template (fast, "
         "teaches the house form), on the documents' text (continued pre-training), or both")
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt in training and answering")
+    paraphrases_per_fact: int = Field(0, ge=0, le=8, description="with the documents (data corpus or both), this "
+                                      "many rewordings of each sentence that states a fact: FT-par; 0 trains on "
+                                      "the documents as they are: FT-reg")
+    budget: Literal["steps", "until_memorized"] = Field(
+        "steps", description="train for max_steps, or stop once the documents' own sentences are recalled "
+        "(recall_target on a cloze check every recall_every steps), max_steps still the cap")
+    recall_target: float = Field(0.9, gt=0, le=1, description="until_memorized: share of checked sentences whose "
+                                 "ending (a name or number) the model must reproduce")
+    recall_every: int = Field(5, ge=1, description="until_memorized: steps between two recall checks")
 
 
 class AdapterStrategy(Strategy):
@@ -67,13 +79,42 @@ class LoraStrategy(AdapterStrategy):
             examples += qa_examples(tokenizer, ctx.train_probes, p.system_prompt, p.max_length)
         if p.data in ("corpus", "both"):
             examples += text_examples(tokenizer, corpus_texts(ctx.corpus), p.max_length, "corpus")
+            if p.paraphrases_per_fact:
+                mix = AugmentationMix(paraphrases_per_fact=p.paraphrases_per_fact, reversals=False,
+                                      global_links_per_doc=0)
+                items, self.paraphrase_info_ = augment(ctx.corpus, ctx.teacher, ctx.backend, mix)
+                examples += statement_examples(tokenizer, [a.text for a in items if a.type == "paraphrase"],
+                                               p.max_length, "paraphrase")
         return examples
 
     def extra_fit_info(self) -> dict[str, Any]:
-        return {"data": self.params.data}
+        info: dict[str, Any] = {"data": self.params.data}
+        if getattr(self, "paraphrase_info_", None):
+            info["paraphrases"] = {key: self.paraphrase_info_[key] for key in ("augmentation", "teacher_tokens")}
+        return info
 
     def on_publish(self, folder) -> None:
         """Write anything else the artifact should keep beside the adapter."""
+
+    def memorization_check(self, ctx: FitContext, tokenizer, info: dict[str, Any]):
+        """For budget until_memorized: a hook that checks recall every `recall_every` steps, records
+        each check in `info["recall_checks"]` as [step, recall] and ends training at the target."""
+        p = self.params
+        if p.budget != "until_memorized":
+            return None
+        items = cloze_items(ctx.corpus, seed=ctx.seed)
+        if not items:
+            raise ValueError(f"{self.name}: budget 'until_memorized' needs document sentences that end in a name "
+                             "or a number; this corpus has none")
+        checks = info.setdefault("recall_checks", [])
+
+        def after_step(model, steps: int) -> bool:
+            if steps % p.recall_every:
+                return False
+            checks.append([steps, round(recall(model, tokenizer, items), 3)])
+            return checks[-1][1] >= p.recall_target
+
+        return after_step
 
     # --- fitting ------------------------------------------------------------------------------
     def fit(self, ctx: FitContext) -> LoraStrategy:
@@ -95,7 +136,7 @@ class LoraStrategy(AdapterStrategy):
                 info["device"] = str(hf.device)
                 info["train_dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")
                 model, stats = train_lora(model, hf.tokenizer, examples, params, progress=ctx.progress,
-                                          label=self.name)
+                                          label=self.name, after_step=self.memorization_check(ctx, hf.tokenizer, info))
                 info.update(stats.summary())
                 save_adapter(model, tmp)
                 self.on_publish(tmp)

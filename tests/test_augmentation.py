@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
-from advisor.augmentation import (TEMPLATE_FALLBACK, augment, paraphrase_sentence, reverse_sentence, sentences,
+from advisor.augmentation import (TEMPLATE_FALLBACK, AugmentationMix, augment, states_a_fact, paraphrase_sentence, reverse_sentence, sentences,
                                   teacher_augment, template_augment, uses_template_fallback)
 from advisor.backends.fake import FakeBackend
 from advisor.corpus import Corpus, Document
@@ -31,7 +33,15 @@ def test_no_reversal_when_no_rule_fits_cleanly(sentence):
 def test_paraphrase_keeps_the_fact_and_names_the_document():
     text = paraphrase_sentence("The hotel cap is 210 US dollars.", "the travel expenses document", 0)
     assert text == "According to the travel expenses document, the hotel cap is 210 US dollars."
-    assert "Dana Okafor leads" in paraphrase_sentence("Dana Okafor leads the team.", "the team document", 1)
+    assert "Dana Okafor is the one who leads the team" in paraphrase_sentence(
+        "Dana Okafor leads the team.", "the team document", 1)
+
+
+def test_paraphrases_of_a_fact_differ_and_keep_its_direction():
+    sentence = "Quorvel Dask is the mentor of Brima Tolk."
+    texts = [paraphrase_sentence(sentence, "the bios document", v) for v in range(6)]
+    assert len(set(texts)) == 6
+    assert all(t.index("Quorvel Dask") < t.index("Brima Tolk") for t in texts)
 
 
 def test_sentences_strip_markup_and_headings():
@@ -66,8 +76,112 @@ def test_teacher_augmentation_counts_teacher_tokens():
     teacher = FakeBackend("big-teacher", scripted={
         "Rewrite the statement": "The Platform team has Dana Okafor as its lead.\nThe Platform team is led by Dana.",
         "Write up to five": "Dana Okafor's team sits in the Porto office."})
-    items, info = augment(CORPUS, teacher, FakeBackend("smollm2-135m"))
+    items, info = augment(CORPUS, teacher, FakeBackend("smollm2-135m"), AugmentationMix(paraphrases_per_fact=1))
     assert info["augmentation"] == "teacher model" and info["teacher_tokens"] > 0
     assert info["augmented_by_type"] == {"global": 2, "original": 2, "paraphrase": 2, "reversal": 2}
     assert all(a.method == "teacher" for a in items)
-    assert len(teacher_augment(CORPUS, teacher)) == len(items)
+    assert len(teacher_augment(CORPUS, teacher, AugmentationMix(paraphrases_per_fact=1))) == len(items)
+
+
+BIOS = Corpus(name="bios", documents=[Document(id="bios.md", source="bios.md", text=(
+    "Quorvel Dask is the mentor of Brima Tolk. The weather was mild that spring. "
+    "Zentha Moor is the rival of Plim Varro. People often talked about the old days.\n"
+    "Oskin Brae was born in 1931 in a quiet town."))])
+
+
+def test_every_reversible_fact_yields_its_reversal_and_filler_is_not_amplified():
+    items, info = augment(BIOS, FakeBackend("smollm2-135m"), FakeBackend("smollm2-135m"),
+                          AugmentationMix(paraphrases_per_fact=3))
+    reversals = {a.text for a in items if a.type == "reversal"}
+    assert reversals == {"The mentor of Brima Tolk is Quorvel Dask.", "The rival of Plim Varro is Zentha Moor."}
+    assert info["sentences"] == {"total": 5, "facts": 3, "reversible": 2}
+    assert info["augmented_by_type"] == {"original": 5, "paraphrase": 9, "reversal": 2}
+    paraphrased = " ".join(a.text for a in items if a.type == "paraphrase")
+    assert "weather" not in paraphrased and "old days" not in paraphrased and "1931" in paraphrased
+
+
+def test_mix_settings_change_what_is_made():
+    small = FakeBackend("smollm2-135m")
+    mix = AugmentationMix(paraphrases_per_fact=0, reversals=False, filler="drop", global_links_per_doc=0)
+    items, info = augment(BIOS, small, small, mix)
+    assert info["augmented_by_type"] == {"original": 3} and info["mix"]["filler"] == "drop"
+    assert len([a for a in template_augment(BIOS, AugmentationMix(paraphrases_per_fact=5))
+                if a.type == "paraphrase"]) == 15
+    assert not any(a.type == "global" for a in template_augment(CORPUS, AugmentationMix(global_links_per_doc=0)))
+
+
+@pytest.mark.parametrize("sentence, is_fact", [
+    ("The weather was mild that spring.", False), ("Rain fell for most of the week.", False),
+    ("Oskin Brae was born in 1931.", True), ("She later moved to Velmora with her sister.", True),
+    ("Quorvel Dask is the mentor of Brima Tolk.", True)])
+def test_which_sentences_state_a_fact(sentence, is_fact):
+    assert states_a_fact(sentence) is is_fact
+
+
+def test_teacher_is_asked_only_about_facts_and_for_the_number_of_paraphrases():
+    teacher = FakeBackend("big-teacher", scripted={"Rewrite the statement": "First rewording of it.\nSecond rewording of it."
+                                                   "\nThird rewording of it.\nThe reversed fact stated here."})
+    items = teacher_augment(BIOS, teacher, AugmentationMix(paraphrases_per_fact=3, global_links_per_doc=0))
+    asked = [r.messages[0]["content"] for r in teacher.calls]
+    assert len(asked) == 3 and all("3 times" in q for q in asked) and not any("weather" in q for q in asked)
+    assert Counter(a.type for a in items) == {"original": 5, "paraphrase": 9, "reversal": 3}
+
+
+class WordTokenizer:
+    """One id per word, enough to check how statements are packed."""
+
+    eos_token_id = 0
+
+    def encode(self, text, add_special_tokens=False):
+        return [len(word) for word in text.split()]
+
+
+def test_statements_are_packed_whole():
+    from advisor.training import statement_examples
+
+    texts = ["a bb ccc dddd", "e ff ggg", "h ii jjj kkkk"]
+    windows = statement_examples(WordTokenizer(), texts, max_length=9, kind="reversal")
+    assert [w.input_ids for w in windows] == [[1, 2, 3, 4, 0, 1, 2, 3, 0], [1, 2, 3, 4, 0]]
+
+
+def test_augmented_ft_reports_the_mix_it_trains_on(tmp_path):
+    from advisor.artifacts import ArtifactStore
+    from advisor.strategy import FitContext
+    from strategies.augmented_ft import AugmentedFineTuneStrategy
+
+    small = FakeBackend("smollm2-135m")
+    ctx = FitContext(backend=small, corpus=BIOS, train_probes=[], dev_probes=[],
+                     artifacts=ArtifactStore(tmp_path))
+    strategy = AugmentedFineTuneStrategy({"paraphrases_per_fact": 2, "filler": "drop", "data": "corpus"})
+    examples = strategy.training_examples(ctx, WordTokenizer())
+    info = strategy.extra_fit_info()
+    assert info["mix"]["paraphrases_per_fact"] == 2 and info["augmentation"] == TEMPLATE_FALLBACK
+    assert info["augmented_by_type"] == {"original": 3, "paraphrase": 6, "reversal": 2}
+    assert set(info["train_tokens_by_type"]) == {e.kind for e in examples} == {"original", "paraphrase", "reversal"}
+    assert sum(info["train_tokens_by_type"].values()) == sum(len(e.input_ids) for e in examples)
+
+
+def test_augmented_ft_rejects_a_bad_mix_value():
+    from advisor.strategy import strategy_class
+
+    with pytest.raises(Exception, match="paraphrases_per_fact"):
+        strategy_class("augmented_ft")({"paraphrases_per_fact": -1})
+
+
+def test_lora_ft_par_adds_rewordings_of_facts_and_ft_reg_does_not(tmp_path):
+    from advisor.artifacts import ArtifactStore
+    from advisor.strategy import FitContext
+    from strategies.augmented_ft import AugmentedParams
+    from strategies.lora import LoraStrategy
+
+    small = FakeBackend("smollm2-135m")
+    ctx = FitContext(backend=small, corpus=BIOS, train_probes=[], dev_probes=[], artifacts=ArtifactStore(tmp_path))
+    regular = LoraStrategy({"data": "corpus"})
+    assert {e.kind for e in regular.training_examples(ctx, WordTokenizer())} == {"corpus"}
+    assert "paraphrases" not in regular.extra_fit_info()
+    par = LoraStrategy({"data": "corpus", "paraphrases_per_fact": 2, "max_length": 16})
+    examples = par.training_examples(ctx, WordTokenizer())
+    paraphrased = [e for e in examples if e.kind == "paraphrase"]
+    assert sum(e.input_ids.count(0) for e in paraphrased) == 6  # 3 facts x 2 rewordings, each ending in eos
+    assert par.extra_fit_info()["paraphrases"]["augmentation"] == TEMPLATE_FALLBACK
+    assert AugmentedParams().paraphrases_per_fact == 3

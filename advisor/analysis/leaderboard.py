@@ -74,13 +74,17 @@ class Comparison(BaseModel):
 
 
 def fit_notes(result: StrategyResult) -> list[str]:
-    """What a reader must know about how a fit ended: a safety limit that cut it short."""
+    """What a reader must know about how a fit ended: a safety limit that cut it short, or a
+    budget that ended it early (the documents memorized)."""
     notes = []
     for run in seed_runs(result):
         info = run.fit_info
+        seed = f" (seed {run.seed})" if len(seed_runs(result)) > 1 else ""
         if info.get("stopped_by_time_limit"):
-            seed = f" (seed {run.seed})" if len(seed_runs(result)) > 1 else ""
             notes.append(f"stopped by the time limit after {info.get('steps', '?')} of "
+                         f"{info.get('planned_steps', '?')} steps{seed}")
+        elif info.get("stopped_early"):
+            notes.append(f"documents memorized after {info.get('steps', '?')} of "
                          f"{info.get('planned_steps', '?')} steps{seed}")
     return notes
 

@@ -1,0 +1,99 @@
+"""The memorization check behind lora's until_memorized budget, on a bigram stand-in for a model."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.artifacts import ArtifactStore
+from advisor.backends.fake import FakeBackend
+from advisor.corpus import Corpus, Document
+from advisor.recall_check import ClozeItem, cloze_items, recall
+from advisor.strategy import FitContext
+from strategies.lora import LoraStrategy
+
+CORPUS = Corpus(name="bios", documents=[Document(id="a.md", source="a.md", text=(
+    "Bairsa Gleiv is the bodyguard of Torkrou Tirbrain. The winters there are long and quiet.\n"
+    "Some visitors came in 1931. Everyone in Revvouzher knows Plim Varro as the tutor of Oskin Brae."))])
+
+
+def test_cloze_items_cut_the_final_name_or_number():
+    items = set(cloze_items(CORPUS))
+    assert items == {ClozeItem("Bairsa Gleiv is the bodyguard of", "Torkrou Tirbrain"),
+                     ClozeItem("Some visitors came in", "1931"),
+                     ClozeItem("Everyone in Revvouzher knows Plim Varro as the tutor of", "Oskin Brae")}
+    assert len(cloze_items(CORPUS, limit=2)) == 2
+
+
+class WordTokenizer:
+    pad_token_id = 0
+    eos_token_id = 0
+
+    def __init__(self):
+        self.vocab: dict[str, int] = {}
+
+    def encode(self, text, add_special_tokens=False):
+        return [self.vocab.setdefault(word, len(self.vocab) + 1) for word in text.split()]
+
+
+class BigramModel:
+    """Predicts the word that followed the current one in the sentences it 'knows'."""
+
+    def __init__(self, tokenizer, known: list[str]):
+        import torch
+
+        self.torch = torch
+        self.next = {}
+        for sentence in known:
+            ids = tokenizer.encode(sentence)
+            self.next.update(zip(ids, ids[1:]))
+        self.training = False
+        self.weight = torch.zeros(1)
+
+    def parameters(self):
+        return iter([self.weight])
+
+    def eval(self):
+        self.training = False
+
+    def train(self):
+        self.training = True
+
+    def __call__(self, input_ids, attention_mask):
+        logits = self.torch.zeros(*input_ids.shape, 200)
+        for (row, col), token in zip(self.torch.cartesian_prod(*map(self.torch.arange, input_ids.shape)).tolist(),
+                                     input_ids.flatten().tolist()):
+            logits[row, col, self.next.get(token, 199)] = 1.0
+        return type("Output", (), {"logits": logits})()
+
+
+def test_recall_counts_only_endings_reproduced_in_full():
+    tokenizer = WordTokenizer()
+    items = [ClozeItem("Bairsa Gleiv is the bodyguard of", "Torkrou Tirbrain"), ClozeItem("Some came in", "1931")]
+    model = BigramModel(tokenizer, ["Bairsa Gleiv is the bodyguard of Torkrou Tirbrain"])
+    assert recall(model, tokenizer, items) == 0.5
+    assert recall(BigramModel(tokenizer, ["Bairsa Gleiv is the bodyguard of Torkrou Nobody"]), tokenizer, items) == 0
+    model.train()
+    recall(model, tokenizer, items)
+    assert model.training
+
+
+def test_until_memorized_checks_every_n_steps_and_stops_at_the_target(tmp_path):
+    tokenizer = WordTokenizer()
+    ctx = FitContext(backend=FakeBackend("m"), corpus=CORPUS, train_probes=[], dev_probes=[],
+                     artifacts=ArtifactStore(tmp_path))
+    strategy = LoraStrategy({"budget": "until_memorized", "recall_every": 2, "recall_target": 0.6, "data": "corpus"})
+    info: dict = {}
+    hook = strategy.memorization_check(ctx, tokenizer, info)
+    third = BigramModel(tokenizer, ["Some visitors came in 1931"])
+    two_thirds = BigramModel(tokenizer, ["Bairsa Gleiv is the bodyguard of Torkrou Tirbrain", "Some visitors came in 1931"])
+    assert [hook(third, 1), hook(third, 2), hook(two_thirds, 3), hook(two_thirds, 4)] == [False, False, False, True]
+    assert info["recall_checks"] == [[2, 0.333], [4, 0.667]]
+    assert LoraStrategy({"data": "corpus"}).memorization_check(ctx, tokenizer, {}) is None
+
+
+def test_until_memorized_needs_sentences_with_a_checkable_ending(tmp_path):
+    plain = Corpus(name="p", documents=[Document(id="p.md", source="p.md", text="the winters there are long and quiet.")])
+    ctx = FitContext(backend=FakeBackend("m"), corpus=plain, train_probes=[], dev_probes=[],
+                     artifacts=ArtifactStore(tmp_path))
+    with pytest.raises(ValueError, match="lora: budget 'until_memorized'"):
+        LoraStrategy({"budget": "until_memorized"}).memorization_check(ctx, WordTokenizer(), {})

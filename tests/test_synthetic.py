@@ -1,0 +1,56 @@
+"""Synthetic corpora: seeded, invented names, probes the documents answer, reversals the rule handles."""
+
+from __future__ import annotations
+
+from advisor.augmentation import reverse_sentence, sentences
+from advisor.synthetic.biographies import reversal_corpus
+from advisor.synthetic.reports import injection_corpus
+
+
+def test_same_seed_same_corpus_other_seed_other_names():
+    assert reversal_corpus(seed=3, people=6) == reversal_corpus(seed=3, people=6)
+    assert reversal_corpus(seed=3, people=6)[0].keys() != reversal_corpus(seed=4, people=6)[0].keys()
+
+
+def test_biographies_state_each_fact_five_times_forward_only_and_probe_both_directions():
+    docs, probes = reversal_corpus(seed=5, people=12)
+    assert len(docs) == 12 and len(probes) == 24
+    for probe in probes:
+        assert len(probe.choices) == 4 and probe.answer in probe.choices and probe.split == "test"
+        text = docs[probe.source_doc]
+        forward = next(p for p in probes if p.source_doc == probe.source_doc and p.kind == "fact")
+        x, y = forward.question.removesuffix("?").split(" is ")[1], forward.answer
+        assert text.count(f"{x} ") >= 5 and all(line.index(x) < line.index(y) for line in sentences(text) if y in line)
+    kinds = [p.kind for p in probes]
+    assert kinds.count("fact") == kinds.count("reversal") == 12
+    positions = {p.choices.index(p.answer) for p in probes}
+    assert len(positions) > 2
+
+
+def test_the_reversal_rule_turns_each_biography_into_its_reverse_question():
+    docs, probes = reversal_corpus(seed=5, people=8)
+    for probe in (p for p in probes if p.kind == "reversal"):
+        reversed_ = [reverse_sentence(s) for s in sentences(docs[probe.source_doc])]
+        relation_of = probe.question.removeprefix("Who is ").removesuffix("?")
+        assert f"{relation_of[0].upper()}{relation_of[1:]} is {probe.answer}." in reversed_
+
+
+def test_reports_are_answered_by_their_own_document_only():
+    docs, probes = injection_corpus(seed=2, count=6)
+    assert len(docs) == 6 and len(probes) == 18
+    for probe in probes:
+        assert probe.answer in docs[probe.source_doc]
+        assert all(probe.answer not in text for name, text in docs.items() if name != probe.source_doc)
+
+
+def test_shipped_samples_are_what_the_generator_writes():
+    from pathlib import Path
+
+    from advisor.probes import read_probes
+
+    root = Path(__file__).resolve().parent.parent / "corpora"
+    for name, build in (("reversal", reversal_corpus), ("injection", injection_corpus)):
+        docs, probes = build()
+        shipped = {p.name: p.read_text(encoding="utf-8") for p in (root / name / "docs").iterdir()}
+        assert shipped == docs
+        assert read_probes(root / name / "probes.jsonl").probes == probes
