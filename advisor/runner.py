@@ -282,8 +282,8 @@ class Runner:
             else:
                 charge = {"charged_s": info["fit_s"], "charged_from": "its fit here"}
                 if info["reused"]:
-                    charge["note"] = (f"reused {', '.join(info['reused'])} built by an earlier run, whose build "
-                                      f"time is not counted")
+                    charge["note"] = (f"reused {', '.join(info['reused'])} built before (by an earlier run, or here "
+                                      f"with other settings); its build time is counted there, not here")
                 total_s, usage = total_s + info["fit_s"], usage + Usage(**info["usage"])
             charges[part] = charge
         strategy.record_charges(charges)

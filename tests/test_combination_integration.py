@@ -30,7 +30,7 @@ def test_rag_lora_reuses_lora_s_adapter_and_raft_trains_on_retrieved_chunks(tmp_
         [sys.executable, "-m", "advisor.cli", "evaluate", str(TINY), "--probes", str(TINY / "probes.jsonl"),
          "--strategies", "lora,rag+lora,raft", "--out", str(out), "--quiet", "--no-combine", "--latency-probes", "1",
          *QUICK],
-        capture_output=True, text=True, cwd=ROOT, timeout=900)
+        capture_output=True, text=True, cwd=ROOT, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     run = json.loads((out / "results.json").read_text(encoding="utf-8"))
     by_name = {s["name"]: s for s in run["strategies"]}
