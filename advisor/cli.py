@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import textwrap
 import traceback
 from pathlib import Path
 
@@ -27,8 +28,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.argument("corpus_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--probes", "probes_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Probe set (JSONL). Without it, probes are generated from the documents.")
-@click.option("--strategies", help="Comma-separated strategy names (default: all built-ins). "
-                                   "The baseline always runs as the control.")
+@click.option("--strategies", help="Comma-separated strategy names (default: all built-ins); join names with "
+                                   "'+' for a combination, e.g. rag+lora. The baseline always runs as the control.")
 @click.option("--model", default=None, help="Packaged model name or a local model folder [smollm2-135m].")
 @click.option("--backend", type=click.Choice(["hf", "openai", "fake"]), default=None, help="Backend [hf].")
 @click.option("--base-url", default=None, help="OpenAI-compatible server URL (openai backend).")
@@ -39,7 +40,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Run directory [advisor-runs/CORPUS-MODEL]; re-running resumes it.")
 @click.option("--queries", type=int, default=None, help="Expected queries per month, to amortize fit cost [10000].")
 @click.option("--set", "settings", multiple=True, metavar="STRATEGY.PARAM=VALUE",
-              help="Set a strategy parameter, e.g. --set rag.k=6 (repeatable).")
+              help="Set a strategy parameter, e.g. --set rag.k=6 (repeatable); it applies inside combinations too, "
+                   "unless one overrides it: --set rag+lora.rag.k=8.")
 @click.option("--chroma-url", default=None, help="Use a Chroma server for RAG instead of the embedded store.")
 @click.option("--batch-size", type=int, default=None, help="Generation batch size [16].")
 @click.option("--dtype", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default=None,
@@ -65,12 +67,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Safety limit in wall-clock seconds for prompt refinement; a cut is reported.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML file with any of these options; strategy parameters under [params.NAME].")
+@click.option("--no-combine", is_flag=True, default=None,
+              help="Do not run the combination of per-kind winners after the single strategies.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store cached responses.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url, teacher, teacher_model, out_dir,
              queries, settings, chroma_url, batch_size, dtype, seed, hourly_rate, prices_path, mix, value_per_answer,
              min_accuracy, max_p95_ms, budget, material_usd, material_share, repeats, latency_probes, fit_budget,
-             config_path, no_cache, quiet) -> None:
+             config_path, no_combine, no_cache, quiet) -> None:
     """Run strategies on CORPUS_DIR's documents and probes, rank them and write a report."""
     from transformers.utils import logging as transformers_logging
 
@@ -90,7 +94,7 @@ def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url
                  "teacher": teacher, "teacher_model": teacher_model, "out_dir": out_dir, "queries": queries,
                  "batch_size": batch_size, "dtype": dtype, "seed": seed, "hourly_rate_usd": hourly_rate,
                  "prices_path": prices_path, "fit_budget_s": fit_budget, "repeats": repeats,
-                 "latency_probes": latency_probes})
+                 "latency_probes": latency_probes, "combine": False if no_combine else None})
     run, run_dir = run_evaluation(config, progress=Progress(enabled=not quiet), echo=click.echo)
     verdict = ranking_of(run).verdict
     click.echo("")
@@ -137,6 +141,10 @@ def strategies_list() -> None:
         click.echo(f"{name}  [{cls.family}]  {cls.summary}")
         for row in describe_params(cls):
             click.echo(f"    {row['name']} ({row['type']}, default {row['default']!r}): {row['description']}")
+    from advisor.composition import describe_combinations
+
+    click.echo("")
+    click.echo(textwrap.fill(describe_combinations(), width=100))
 
 
 @cli.group()

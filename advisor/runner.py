@@ -37,6 +37,7 @@ from advisor.progress import Progress
 from advisor.results import LatencySummary, Manifest, RunResult, ScoredAnswer, StrategyResult, Usage
 from advisor.run_store import RunStore
 from advisor.scoring import score_answer
+from advisor.composition import CombinationStrategy, combination_params, is_combination, part_names
 from advisor.strategy import FitContext, Strategy, strategy_class
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class RunConfig(BaseModel):
     decision: dict[str, Any] = Field(default_factory=dict)  # DecisionOptions fields
     repeats: int = Field(1, ge=1, description="Runs of each seed-dependent strategy, with seeds seed, seed+1, ...")
     latency_probes: int = Field(4, ge=0, description="Test probes answered one at a time to time a single caller")
+    combine: bool = Field(True, description="After the single strategies, run the combination of per-kind winners "
+                          "when they beat the leader significantly on their kinds (advisor.analysis.combination)")
     use_cache: bool = True
 
 
@@ -124,6 +127,8 @@ class Runner:
             check_decision_inputs(self.decision_options, self.probe_set)
         self.artifacts = ArtifactStore(cache_dir() / "artifacts")
         self.cost_model = self._make_cost_model()
+        self.finished: dict[str, StrategyResult] = {}  # by name, for combinations to charge reused parts
+        self.auto_combination = None  # the rule's CombinationProposal, once the single strategies ran
 
     # --- set-up ----------------------------------------------------------------------------
     def _generated_probes(self) -> ProbeSet:
@@ -191,7 +196,14 @@ class Runner:
         result = self._run_seed(strategy, self.config.seed)
         if result.status == "ok" and self.config.repeats > 1 and strategy.depends_on_seed():
             result.repeats = [self._run_seed(strategy, self.config.seed + i) for i in range(1, self.config.repeats)]
+        self.finished[name] = result
         return result
+
+    def _finished_seed(self, name: str, seed: int) -> StrategyResult | None:
+        result = self.finished.get(name)
+        if result is None:
+            return None
+        return next((r for r in [result, *result.repeats] if (r.seed if r.seed is not None else seed) == seed), None)
 
     def _run_seed(self, strategy: Strategy, seed: int) -> StrategyResult:
         name = strategy.name
@@ -212,6 +224,9 @@ class Runner:
             result = base.model_copy(update={"status": "not_applicable", "reason": reason})
         else:
             result = self._fit_and_answer(strategy, ctx, base, measure_latency=seed == self.config.seed)
+        proposal = self.auto_combination
+        if proposal is not None and proposal.name == name:
+            result.fit_info["auto_combination"] = proposal.model_dump(mode="json")
         self.store.save(result, key)
         return result
 
@@ -233,6 +248,8 @@ class Runner:
             saved = self._cache_saved_s() - saved_before
             fit_s = time.perf_counter() - start + saved  # a cached fit costs what it cost when first run
             fit_usage = self._usage() - usage_before
+            if isinstance(strategy, CombinationStrategy):
+                fit_s, fit_usage = self._charge_parts(strategy, ctx.seed)
             probes = self.probe_set.split("test")
             start = time.perf_counter()
             answers = strategy.answer(probes)
@@ -250,6 +267,27 @@ class Runner:
                                            "reason": f"returned {len(answers)} answers for {len(probes)} probes"})
         base = base.model_copy(update={"fit_cache_saved_s": saved, "single_request_latency": single})
         return self._score(strategy, base, probes, answers, fit_s, fit_usage, answer_s)
+
+    def _charge_parts(self, strategy: CombinationStrategy, seed: int) -> tuple[float, Usage]:
+        """A combination's fit costs what its parts cost to fit: a part whose single strategy ran in
+        this run with the same params and seed is charged that run's fit (its artifacts were reused
+        here); any other part what its fit took here. fit_info says which was which."""
+        own = strategy.part_params()
+        total_s, usage, charges = 0.0, Usage(), {}
+        for part, info in strategy.parts_info_.items():
+            single = self._finished_seed(part, seed)
+            if single is not None and single.status == "ok" and single.params == own[part]:
+                charge = {"charged_s": single.fit_s, "charged_from": f"{part} alone in this run"}
+                total_s, usage = total_s + single.fit_s, usage + single.fit_usage
+            else:
+                charge = {"charged_s": info["fit_s"], "charged_from": "its fit here"}
+                if info["reused"]:
+                    charge["note"] = (f"reused {', '.join(info['reused'])} built before (by an earlier run, or here "
+                                      f"with other settings); its build time is counted there, not here")
+                total_s, usage = total_s + info["fit_s"], usage + Usage(**info["usage"])
+            charges[part] = charge
+        strategy.record_charges(charges)
+        return total_s, usage
 
     def _single_request_latency(self, strategy: Strategy, probes: list[Probe]) -> LatencySummary | None:
         """What one caller waits: a seeded sample of test probes answered one at a time, past the
@@ -307,7 +345,34 @@ class Runner:
                 results.append(result)
                 self.echo(describe_result(result))
                 bar.update(1)
+        if self.config.combine:
+            combined = self.run_auto_combination(results)
+            if combined is not None:
+                results.append(combined)
+                self.echo(describe_result(combined))
         return self.finish(results)
+
+    def run_auto_combination(self, results: list[StrategyResult]) -> StrategyResult | None:
+        """The combination of the per-kind winners, when the rule in advisor.analysis.combination finds
+        significant wins; it is then run, saved and ranked like any strategy."""
+        from advisor.analysis.combination import propose_combination
+
+        weight_parts = {n for n, s in self.strategies.items() if s.requires_weights}
+        proposal = propose_combination(results, weight_parts=weight_parts, alpha=self.decision_options.alpha)
+        self.auto_combination = proposal
+        if proposal.name is None:
+            self.echo(f"No combination: {proposal.reason}")
+            return None
+        if proposal.name in self.strategies:
+            self.echo(f"Combination {proposal.name} already ran: {proposal.reason}")
+            return None
+        self.echo(f"Combination: {proposal.reason}")
+        try:
+            self.strategies[proposal.name] = build_strategy(proposal.name, self.config.params)
+        except AdvisorError as error:  # cannot happen for names the rule builds; say so rather than lose the run
+            self.echo(f"Combination {proposal.name} not run: {error}")
+            return None
+        return self.run_strategy(proposal.name)
 
     def finish(self, results: list[StrategyResult]) -> RunResult:
         from advisor.analysis.ranking import rank
@@ -344,6 +409,9 @@ def describe_result(result: StrategyResult) -> str:
     kinds = ", ".join(f"{k} {v:.0%}" for k, v in result.accuracy_by_kind.items())
     steps = result.fit_info.get("steps")
     fit = f"fit {result.fit_s:.1f} s" + (f" ({plural(steps, 'step')})" if steps is not None else "")
+    parts = result.fit_info.get("parts")
+    if is_combination(result.name) and isinstance(parts, dict):
+        fit = f"fit {result.fit_s:.1f} s (" + ", ".join(_part_fit(p, i) for p, i in parts.items()) + ")"
     latency = ""
     if result.single_request_latency:
         latency = f", single-request p95 {result.single_request_latency.p95_s * 1000:,.0f} ms"
@@ -356,31 +424,51 @@ def describe_result(result: StrategyResult) -> str:
     return text + "".join(f"; {note}" for note in fit_notes(result))
 
 
+def _part_fit(part: str, info: dict[str, Any]) -> str:
+    charged = info.get("charged_s", info.get("fit_s", 0.0))
+    reused = f", {' and '.join(info['reused'])} reused" if info.get("reused") else ""
+    return f"{part} {charged:.1f} s{reused}"
+
+
 def validate_strategies(names: list[str], params: dict[str, dict[str, Any]]) -> dict[str, Strategy]:
     """Every strategy built with its parameters before any work, so a typo costs nothing.
 
-    A bad value is one line naming the strategy, the parameter and the value."""
+    A bad value is one line naming the strategy, the parameter and the value. Parameters of a
+    strategy that is a part of a combination in the run are allowed (they apply inside it), and
+    so are overrides for a combination of strategies in the run (auto-combination may run it)."""
+    in_run = set(names) | {part for name in names if is_combination(name) for part in part_names(name)}
     for given in params:
-        if given not in names:
-            close = difflib.get_close_matches(given, names, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else f"; this run has: {', '.join(names)}"
-            raise InputError(f"parameters given for strategy '{given}', which is not in this run{hint}")
-    strategies = {}
-    for name in names:
-        cls = strategy_class(name)
-        try:
-            strategies[name] = cls(params.get(name))
-        except ValidationError as error:
-            first = error.errors()[0]
-            param = ".".join(str(part) for part in first["loc"]) or "?"
-            known = list(cls.Params.model_fields)
-            hint = ""
-            if first["type"] == "extra_forbidden":
-                close = difflib.get_close_matches(param, known, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(known)}"
-            raise InputError(f"strategy '{name}', parameter '{param}', value {first.get('input')!r}: "
-                             f"{first['msg']}{hint}") from None
-    return strategies
+        if given in in_run:
+            continue
+        if is_combination(given) and all(part in in_run for part in part_names(given)):
+            build_strategy(given, params)  # checked now, though it runs only if the rule picks it
+            continue
+        close = difflib.get_close_matches(given, names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; this run has: {', '.join(names)}"
+        raise InputError(f"parameters given for strategy '{given}', which is not in this run{hint}")
+    return {name: build_strategy(name, params) for name in names}
+
+
+def build_strategy(name: str, params: dict[str, dict[str, Any]]) -> Strategy:
+    """One strategy with its params; a combination's parts get their single-strategy params updated by
+    the combination's own (`--set rag+lora.rag.k=6`)."""
+    cls = strategy_class(name)
+    given = combination_params(name, params) if is_combination(name) else params.get(name)
+    try:
+        return cls(given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = [str(part) for part in first["loc"]]
+        param = ".".join(loc) or "?"
+        known, prefix = list(cls.Params.model_fields), ""
+        if isinstance(cls, type) and issubclass(cls, CombinationStrategy) and len(loc) > 1 and loc[0] in cls.part_classes:
+            known, prefix = list(cls.part_classes[loc[0]].Params.model_fields), f"{loc[0]}."
+        hint = ""
+        if first["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(loc[-1] if loc else param, known, n=1)
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known: {', '.join(known)}"
+        raise InputError(f"strategy '{name}', parameter '{param}', value {first.get('input')!r}: "
+                         f"{first['msg']}{hint}") from None
 
 
 def decision_options(config: RunConfig):

@@ -4,7 +4,8 @@ After scikit-learn's estimators: the constructor only stores validated params, `
 and keeps its state in attributes ending in `_`, `answer` refuses to run before `fit`.
 Built-in strategies are registered as "module:Class" strings and imported only when used, so
 listing them never imports torch; third-party ones come from the `dsmr_advisor.strategies`
-entry-point group.
+entry-point group. A name joining registered ones with `+` (rag+lora) is a combination, built by
+advisor.composition from the parts' own contract: a strategy composes without extra methods.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ BUILTIN_STRATEGIES: dict[str, str] = {
     "lora": "strategies.lora:LoraStrategy",
     "dpo": "strategies.dpo:DpoStrategy",
     "augmented_ft": "strategies.augmented_ft:AugmentedFineTuneStrategy",
+    "raft": "strategies.raft:RaftStrategy",
 }
 
 
@@ -70,7 +72,7 @@ class Strategy:
     """Base class for customization strategies."""
 
     name: ClassVar[str]
-    family: ClassVar[str]  # "prompting" | "retrieval" | "training"
+    family: ClassVar[str]  # "prompting" | "retrieval" | "training" ("combination" for a+b, see composition)
     summary: ClassVar[str]  # one line for `advisor strategies list`
     Params: ClassVar[type[BaseModel]] = NoParams
     requires_weights: ClassVar[bool] = False
@@ -158,6 +160,11 @@ def registered_strategies() -> dict[str, str]:
 
 
 def strategy_class(name: str) -> type[Strategy]:
+    """The class registered under `name`; a `+` name (rag+lora) builds its combination class."""
+    if "+" in name:
+        from advisor.composition import combination_class
+
+        return combination_class(name)
     known = registered_strategies()
     if name not in known:
         close = difflib.get_close_matches(name, list(known), n=1)

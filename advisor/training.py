@@ -83,18 +83,22 @@ def probe_messages(probe: Probe, system_prompt: str) -> list[Message]:
 def qa_examples(tokenizer, probes: list[Probe], system_prompt: str, max_length: int) -> list[Example]:
     """Question/answer pairs in the chat template the model is evaluated with; the loss counts
     only the answer and its end-of-turn token, so the model learns to reply, not to ask."""
-    examples = []
-    for probe in probes:
-        prompt = tokenizer.apply_chat_template(probe_messages(probe, system_prompt),
-                                               add_generation_prompt=True, tokenize=False)
-        full = tokenizer.apply_chat_template(probe_messages(probe, system_prompt)
-                                             + [{"role": "assistant", "content": probe.answer}], tokenize=False)
-        prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
-        full_ids = tokenizer.encode(full.rstrip("\n"), add_special_tokens=False)[:max_length]
-        labels = [IGNORE] * min(len(prompt_ids), len(full_ids)) + full_ids[len(prompt_ids):]
-        if any(label != IGNORE for label in labels):
-            examples.append(Example(full_ids, labels, "qa"))
-    return examples
+    examples = [chat_example(tokenizer, probe_messages(probe, system_prompt), probe.answer, max_length, "qa")
+                for probe in probes]
+    return [e for e in examples if e is not None]
+
+
+def chat_example(tokenizer, messages: list[Message], answer: str, max_length: int | None, kind: str) -> Example | None:
+    """One chat prompt and its reply as a training sequence (cut at `max_length` tokens, None: uncut);
+    the loss counts only the reply and its end-of-turn token. None when nothing of the reply is left."""
+    prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    full = tokenizer.apply_chat_template(messages + [{"role": "assistant", "content": answer}], tokenize=False)
+    prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
+    full_ids = tokenizer.encode(full.rstrip("\n"), add_special_tokens=False)[:max_length]
+    labels = [IGNORE] * min(len(prompt_ids), len(full_ids)) + full_ids[len(prompt_ids):]
+    if any(label != IGNORE for label in labels):
+        return Example(full_ids, labels, kind)
+    return None
 
 
 def text_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> list[Example]:

@@ -65,6 +65,16 @@ def _chroma_client(url: str):
     return client
 
 
+def chunk_source(doc) -> str:
+    return f"{doc.metadata['doc_id']}#{doc.metadata['chunk_index']}"
+
+
+def rag_messages(params: RagParams, probe, docs) -> list[dict[str, str]]:
+    """The prompt RAG sends: the system prompt, then the chunks and the question in the template."""
+    context = "\n\n".join(d.page_content.strip() for d in docs)
+    return chat(params.system_prompt, params.template.format(context=context, question=question_text(probe)))
+
+
 class RagStrategy(Strategy):
     name = "rag"
     family = "retrieval"
@@ -145,29 +155,29 @@ class RagStrategy(Strategy):
                       collection_configuration={"hnsw": {"space": "cosine"}})
 
     # --- answering ---------------------------------------------------------------------------
-    def retrieve(self, questions: list[str]):
-        """The k chunks for each question; questions are embedded in one batch."""
+    def retrieve(self, questions: list[str], k: int | None = None):
+        """The k chunks for each question (`k` defaults to the param); questions are embedded in one batch."""
         from advisor.embeddings import embeddings
 
         self.check_fitted()
         p = self.params
+        k = k or p.k
         vectors = embeddings().embed_documents(questions) if questions else []
         if p.search == "mmr":
-            return [self.store_.max_marginal_relevance_search_by_vector(v, k=p.k, fetch_k=max(p.fetch_k, p.k))
+            return [self.store_.max_marginal_relevance_search_by_vector(v, k=k, fetch_k=max(p.fetch_k, k))
                     for v in vectors]
-        return [self.store_.similarity_search_by_vector(v, k=p.k) for v in vectors]
+        return [self.store_.similarity_search_by_vector(v, k=k) for v in vectors]
+
+    def prompts(self, probes) -> tuple[list[list[dict[str, str]]], list[list[str]]]:
+        """Each probe's messages (retrieved chunks in the template) and the chunk ids they hold."""
+        retrieved = self.retrieve([probe.question for probe in probes])
+        messages = [rag_messages(self.params, probe, docs) for probe, docs in zip(probes, retrieved)]
+        return messages, [[chunk_source(d) for d in docs] for docs in retrieved]
 
     def answer(self, probes):
         self.check_fitted()
-        p = self.params
-        retrieved = self.retrieve([probe.question for probe in probes])
-        messages, sources = [], []
-        for probe, docs in zip(probes, retrieved):
-            context = "\n\n".join(d.page_content.strip() for d in docs)
-            user = p.template.format(context=context, question=question_text(probe))
-            messages.append(chat(p.system_prompt, user))
-            sources.append([f"{d.metadata['doc_id']}#{d.metadata['chunk_index']}" for d in docs])
-        return self.answer_with_messages(self.backend_, probes, messages, p, sources=sources,
+        messages, sources = self.prompts(probes)
+        return self.answer_with_messages(self.backend_, probes, messages, self.params, sources=sources,
                                          progress=self.progress_)
 
     def fit_info(self) -> dict[str, Any]:

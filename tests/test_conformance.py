@@ -1,7 +1,8 @@
 """The contract every registered strategy must honour (after scikit-learn's estimator checks).
 
 Strategies that need weights run on the real default model with the smallest settings that
-still train; the others run on the deterministic fake backend.
+still train; the others run on the deterministic fake backend. Combinations (a+b) are held to
+the same contract: three of them run here, one with a weight part.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ from advisor.strategy import FitContext, registered_strategies, strategy_class
 
 # The cheapest settings that still exercise fit for strategies that train weights.
 QUICK = {"max_steps": 1, "batch_size": 2, "max_length": 64, "max_new_tokens": 8, "rank": 4}
-QUICK_PARAMS = {"lora": QUICK, "dpo": QUICK, "augmented_ft": QUICK}
+# RAFT's prompts hold retrieved chunks: two short ones fit in a short sequence.
+QUICK_RAFT = {**QUICK, "max_length": 384, "k": 2, "chunk_size": 300, "chunk_overlap": 30}
+QUICK_PARAMS = {"lora": QUICK, "dpo": QUICK, "augmented_ft": QUICK, "raft": QUICK_RAFT, "rag+lora": {"lora": QUICK}}
 
-NAMES = sorted(registered_strategies())
+COMBINATIONS = ["rag+few_shot", "prompt_refinement+few_shot", "rag+lora"]
+NAMES = sorted(registered_strategies()) + COMBINATIONS
+FAMILIES = {"prompting", "retrieval", "training", "combination"}
 
 
 def make_context(backend, tmp_path, corpus, probes):
@@ -35,7 +40,7 @@ def test_constructor_only_stores_validated_params(name):
     assert set(vars(strategy)) == {"params"}
     assert isinstance(strategy.params, cls.Params)
     assert not strategy.is_fitted()
-    assert cls.family in {"prompting", "retrieval", "training"}
+    assert cls.family in FAMILIES
     assert cls.summary and cls.name == name
 
 

@@ -10,12 +10,12 @@ import pytest
 from advisor.strategy import describe_params, strategy_class
 from conftest_training import training_context
 
-TRAINING = ["lora", "dpo", "augmented_ft"]
+TRAINING = ["lora", "dpo", "augmented_ft", "raft"]
 
 
 def test_listing_training_strategies_imports_no_torch():
     code = ("import sys; from advisor.strategy import strategy_class, describe_params\n"
-            "for n in ('lora', 'dpo', 'augmented_ft'): describe_params(strategy_class(n))\n"
+            "for n in ('lora', 'dpo', 'augmented_ft', 'raft', 'rag+lora'): describe_params(strategy_class(n))\n"
             "heavy = [m for m in ('torch', 'peft', 'trl', 'transformers', 'datasets') if m in sys.modules]\n"
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.analysis.breakeven import BreakEven
+from advisor.analysis.combination import SEPARATOR, roles_text
 from advisor.analysis.decision import Decision, DecisionOptions
 from advisor.analysis.leaderboard import Comparison, ExcludedStrategy, KindTable, LeaderboardEntry
 from advisor.analysis.mix import MixCrossing
@@ -143,7 +144,16 @@ def _stability_reason(stability: Stability) -> str:
             + f"; settled means at least {stability.threshold:.0%}.")
 
 
-def _kinds_reason(kinds: KindTable) -> str | None:
+def _kinds_reason(kinds: KindTable, pick: str | None = None) -> str | None:
+    """The best strategy per kind and its margin; for a combination pick, which part carries which kind."""
+    text = _best_by_kind(kinds)
+    roles = roles_text(pick, kinds.accuracy, kinds.kinds) if pick and SEPARATOR in pick else None
+    if roles:
+        text = (text.removesuffix(".") + "; " if text else "") + roles + "."
+    return text
+
+
+def _best_by_kind(kinds: KindTable) -> str | None:
     parts = []
     for kind in kinds.kinds:
         winners = kinds.winners.get(kind) or []
@@ -161,14 +171,14 @@ def write_verdict(options: DecisionOptions, decision: Decision, stability: Stabi
                   excluded: list[ExcludedStrategy], baseline: str | None) -> Verdict:
     by_name = {e.name: e for e in entries}
     headline = _headline(decision, stability, by_name, kinds, options)
-    details = _details(decision, entries, comparisons, vs_baseline, break_evens, excluded)
+    details = _details(decision, entries, kinds, comparisons, vs_baseline, break_evens, excluded)
     if decision.pick is None:
         return Verdict(strategy=None, settled=False, headline=headline, reasons=details[:MAX_REASONS],
                        details=details[MAX_REASONS:])
     reasons = [_rule_reason(decision, options),
                _accuracy_reason(decision, by_name, stability.rival, baseline),
                _stability_reason(stability),
-               _kinds_reason(kinds),
+               _kinds_reason(kinds, decision.pick),
                _cost_reason(decision, by_name, options)]
     if crossings:
         reasons.append("Mix: " + "; ".join(c.describe() for c in crossings[:2]) + ".")
@@ -177,10 +187,15 @@ def write_verdict(options: DecisionOptions, decision: Decision, stability: Stabi
                    details=details)
 
 
-def _details(decision: Decision, entries: list[LeaderboardEntry], comparisons: list[Comparison],
+def _details(decision: Decision, entries: list[LeaderboardEntry], kinds: KindTable, comparisons: list[Comparison],
              vs_baseline: list[Comparison], break_evens: list[BreakEven],
              excluded: list[ExcludedStrategy]) -> list[str]:
     lines = []
+    for entry in entries:
+        roles = roles_text(entry.name, kinds.accuracy, kinds.kinds) if SEPARATOR in entry.name else None
+        if roles and entry.name != decision.pick:
+            lines.append(f"Combination {entry.name} ranked #{entry.rank} ({pct(entry.mix_accuracy)} on the mix): "
+                         f"{roles.removeprefix(f'in {entry.name}, ')}.")
     for name, failures in decision.failed_constraints.items():
         lines.append(f"{name} fails a constraint: {'; '.join(failures)}.")
     for entry in entries:

@@ -1,0 +1,507 @@
+"""Combinations of strategies: `rag+lora`, `rag+few_shot`, `prompt_refinement+rag+dpo`.
+
+Practice says fine-tuning carries form and retrieval carries facts; a combination lets both
+work on the same question. It needs nothing from a strategy beyond the contract every
+strategy already keeps (`fit`, then `answer` through `ctx.backend`), so a third-party strategy
+composes without a line of new code:
+
+1. **Fit.** Each part is fitted on its own, through its own `fit`, with a FitContext equal to
+   the one it gets alone except that `ctx.backend` is a transparent proxy (same identity, same
+   weights, same artifact keys). A part therefore finds the artifacts the single strategy built
+   with the same settings (index, refined prompt, adapter) and reuses them; nothing is trained
+   twice. The proxy notes the adapter view a weight part asks for (`backend.with_adapter`), which
+   is how lora, dpo, augmented_ft and raft activate their adapters.
+2. **Capture.** To answer, the combination asks every part for the messages it would send: it
+   calls the part's own `answer` while the proxy records each request and returns a placeholder
+   completion, so no part generates anything.
+3. **Merge**, in a fixed order of parts: prompting family first, then training, then other
+   families, then retrieval; within a family, in the order named. The system prompts are joined
+   (a prompt already contained in another counts once, e.g. the default prompt inside a refined
+   one), then the parts' example turns (few-shot), then the final user turn from the part that
+   rewrote it (retrieved chunks + question); parts that rewrite it identically count as one, and
+   two different rewrites are an error. The answer cap is the smallest any part asked for.
+4. **Answer** once with the merged messages, through the weight part's adapter when there is
+   one (at most one part may change weights; `lora+dpo` is refused before any work), else
+   through the base model.
+
+Parameters of a part are those of the single strategy (`--set rag.k=6` applies to `rag` in
+`rag+lora` too) unless the combination overrides them: `--set rag+lora.rag.k=6`, or in TOML
+`[params."rag+lora".rag]`. `--set rag+lora.max_new_tokens=N` caps the combination's answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import keyword
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterator
+
+from pydantic import ConfigDict, Field, create_model
+
+from advisor.answer_length import SHORT_ANSWER_KINDS
+from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback
+from advisor.errors import AdvisorError
+from advisor.probes import Probe
+from advisor.progress import Progress
+from advisor.prompts import question_text
+from advisor.results import Answer, Usage
+from advisor.strategy import FitContext, Strategy, strategy_class
+
+SEPARATOR = "+"
+FAMILY = "combination"
+# Merge order by family; families not listed come between training and retrieval.
+FAMILY_ORDER = {"prompting": 0, "training": 1, "retrieval": 3}
+OTHER_FAMILY = 2
+LENGTH_FIELDS = ("max_new_tokens", "short_answer_tokens")
+_MARKER = "<<combination-request-{}>>"
+DEFAULT_CAP = 64  # only when no part asked for a cap (every built-in part does)
+
+
+def is_combination(name: str) -> bool:
+    return SEPARATOR in name
+
+
+def part_names(name: str) -> list[str]:
+    """The parts of a combination name, checked for empty and repeated names."""
+    parts = [p.strip() for p in name.split(SEPARATOR)]
+    if any(not p for p in parts):
+        raise AdvisorError(f"combination '{name}' has an empty part; name parts like rag+lora")
+    repeated = sorted({p for p in parts if parts.count(p) > 1})
+    if repeated:
+        raise AdvisorError(f"combination '{name}' names {repeated[0]} twice; each part may appear once")
+    return parts
+
+
+def family_rank(family: str) -> int:
+    return FAMILY_ORDER.get(family, OTHER_FAMILY)
+
+
+def merge_order(parts: dict[str, type[Strategy]]) -> list[str]:
+    """Parts in the order their messages are merged: by family, then as named."""
+    names = list(parts)
+    return sorted(names, key=lambda n: (family_rank(parts[n].family), names.index(n)))
+
+
+def _field_name(part: str) -> str:
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in part)
+    if not name.isidentifier() or keyword.iskeyword(name) or name in LENGTH_FIELDS:
+        name = f"part_{name}"
+    return name
+
+
+def combination_class(name: str) -> type[CombinationStrategy]:
+    """The strategy class for a `+` name; unknown parts and two weight parts fail here, in one line."""
+    parts = part_names(name)
+    if len(parts) < 2:
+        raise AdvisorError(f"combination '{name}' needs at least two parts")
+    classes: dict[str, type[Strategy]] = {}
+    for part in parts:
+        try:
+            cls = strategy_class(part)
+        except AdvisorError as error:
+            raise AdvisorError(f"combination '{name}': {error}") from None
+        if issubclass(cls, CombinationStrategy):
+            raise AdvisorError(f"combination '{name}': part '{part}' is itself a combination")
+        classes[part] = cls
+    weights = [p for p, c in classes.items() if c.requires_weights]
+    if len(weights) > 1:
+        raise AdvisorError(f"combination '{name}' has {len(weights)} weight-changing parts ({', '.join(weights)}); "
+                           f"a combination may change weights through at most one part")
+    fields: dict[str, Any] = {}
+    aliases: dict[str, str] = {}
+    for part, cls in classes.items():
+        field_name = _field_name(part)
+        aliases[part] = field_name
+        fields[field_name] = (cls.Params, Field(default_factory=cls.Params, alias=part,
+                                                description=f"parameters of the {part} part"))
+    fields["max_new_tokens"] = (int | None, Field(None, ge=1, description="longest answer; None: the smallest "
+                                                  "cap any part asks for"))
+    fields["short_answer_tokens"] = (int | None, Field(None, ge=1, description="longest answer for fact, "
+                                                       "reversal and multi_hop probes; None: as the parts ask"))
+    params_model = create_model(f"Params[{name}]", __config__=ConfigDict(extra="forbid", populate_by_name=True),
+                                **fields)
+    summary = ("Combination: " + ", ".join(f"{p} ({classes[p].family})" for p in parts)
+               + (f"; answers through {weights[0]}'s adapter" if weights else "") + ".")
+    return type(f"Combination[{name}]", (CombinationStrategy,), {
+        "name": name, "family": FAMILY, "summary": summary, "Params": params_model,
+        "requires_weights": bool(weights), "part_classes": classes, "part_fields": aliases,
+        "weight_part": weights[0] if weights else None, "__module__": __name__})
+
+
+def combination_params(name: str, params: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The params a combination is built with: each part's single-strategy params (`params[part]`),
+    updated by the combination's own overrides (`params[name]` with keys `part.param` or a
+    nested `part` table), plus the combination's own answer caps."""
+    parts = part_names(name)
+    merged: dict[str, Any] = {part: dict(params.get(part) or {}) for part in parts}
+    for key, value in (params.get(name) or {}).items():
+        head, dot, rest = key.partition(".")
+        if head in parts and dot:
+            merged[head][rest] = value
+        elif head in parts and isinstance(value, dict):
+            merged[head].update(value)
+        else:
+            merged[key] = value  # the combination's own fields; unknown keys fail validation
+    return merged
+
+
+def describe_combinations() -> str:
+    """What `advisor strategies list` says about combinations."""
+    return (
+        "Combinations: join strategies with '+' (e.g. rag+lora, rag+few_shot, prompt_refinement+rag+dpo) "
+        "to run them together. Each part is fitted as it would be alone, reusing its artifacts (an adapter "
+        "trained by lora is not trained again for rag+lora). The parts' prompts are merged: system prompts "
+        "joined (prompting parts first, retrieval last), then few-shot turns, then the user turn of the part "
+        "that rewrote it (retrieved chunks + question); the answer goes through the adapter of the weight-"
+        "changing part, of which there may be at most one. Part parameters are the single strategy's "
+        "(--set rag.k=6 applies inside rag+lora) unless overridden for the combination: "
+        "--set rag+lora.rag.k=6. After the single strategies, `advisor evaluate` runs the combination of the "
+        "per-kind winners when they beat the overall leader significantly on their kinds (--no-combine to "
+        "skip).")
+
+
+# --- the proxy backend parts see -------------------------------------------------------------
+
+@dataclass
+class RecordedRequest:
+    messages: list[Message]
+    max_new_tokens: int | None
+
+
+@dataclass
+class Tap:
+    """Shared by every proxy of one part: whether to record, what was recorded, adapters asked for."""
+
+    recording: bool = False
+    requests: list[RecordedRequest] = field(default_factory=list)
+    adapters: list[PartBackend] = field(default_factory=list)
+
+    @contextmanager
+    def record(self) -> Iterator[list[RecordedRequest]]:
+        self.recording, self.requests = True, []
+        try:
+            yield self.requests
+        finally:
+            self.recording = False
+
+
+class PartBackend(Backend):
+    """The backend a part sees: the real one while it fits; a recorder while the combination
+    captures its messages. Its identity, weights and tokenizer are the real backend's, so
+    artifact keys and response-cache keys are the same as for the single strategy."""
+
+    def __init__(self, inner: Backend, tap: Tap):  # no super().__init__: every attribute mirrors `inner`
+        self.inner = inner
+        self.tap = tap
+        self.name = inner.name
+        self.model_id = inner.model_id
+        self.batch_size = inner.batch_size
+        self.adapter_path = inner.adapter_path
+        self.supports_weights = inner.supports_weights
+
+    @property
+    def supports_loglikelihood(self) -> bool:  # while recording, every probe goes through generate
+        return not self.tap.recording and self.inner.supports_loglikelihood
+
+    @property
+    def usage(self):
+        return self.inner.usage
+
+    def __getattr__(self, name: str) -> Any:  # tokenizer, device, model_path, ...: the real backend's
+        if name in {"inner", "tap"}:
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def _generate_batch(self, requests: list[GenerationRequest]) -> list[Completion]:
+        return self.generate(requests)
+
+    def generate(self, requests: list[GenerationRequest],
+                 progress: ProgressCallback | None = None) -> list[Completion]:
+        if not self.tap.recording:
+            return self.inner.generate(requests, progress)
+        completions = []
+        for request in requests:
+            index = len(self.tap.requests)
+            self.tap.requests.append(RecordedRequest([dict(m) for m in request.messages], request.max_new_tokens))
+            completions.append(Completion(text=_MARKER.format(index), input_tokens=0, output_tokens=0,
+                                          latency_s=0.0, compute_s=0.0))
+        if progress and requests:
+            progress(len(requests))
+        return completions
+
+    def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
+        if not self.tap.recording:
+            return self.inner.loglikelihood(messages, choices)
+        self.tap.requests.append(RecordedRequest([dict(m) for m in messages], None))
+        return [0.0] * len(choices)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def count_message_tokens(self, messages: list[Message]) -> int:
+        return self.inner.count_message_tokens(messages)
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    def with_adapter(self, adapter_path: str | None) -> PartBackend:
+        view = PartBackend(self.inner.with_adapter(adapter_path), self.tap)
+        self.tap.adapters.append(view)
+        return view
+
+    def unwrap(self) -> Backend:
+        return self.inner.unwrap()
+
+    def identity(self) -> dict[str, Any]:
+        return self.inner.identity()
+
+    def close(self) -> None:  # the runner owns the real backend
+        return None
+
+
+# --- merging ---------------------------------------------------------------------------------
+
+@dataclass
+class Contribution:
+    """What one part would send for one probe."""
+
+    part: str
+    messages: list[Message]
+    max_new_tokens: int | None = None
+    sources: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Merged:
+    messages: list[Message]
+    max_new_tokens: int | None
+    sources: list[str]
+    system_from: list[str]
+    examples_from: list[str]
+    user_turn_from: list[str]
+
+
+def merge_contributions(question: str, contributions: list[Contribution]) -> Merged:
+    """One prompt from the parts' prompts, `contributions` in merge order (see the module doc)."""
+    systems: list[tuple[str, str]] = []  # (text, part)
+    turns: list[Message] = []
+    turn_blocks: list[list[Message]] = []
+    examples_from: list[str] = []
+    rewrites: dict[str, list[str]] = {}
+    for c in contributions:
+        messages = c.messages
+        if not messages or messages[-1].get("role") != "user":
+            raise AdvisorError(f"part '{c.part}' sent a prompt that does not end with a user turn; it cannot be "
+                               f"combined")
+        lead = 0
+        while lead < len(messages) - 1 and messages[lead].get("role") == "system":
+            lead += 1
+        for system in messages[:lead]:
+            text = system["content"].strip()
+            if not text or any(text in kept for kept, _ in systems):
+                continue
+            covered = [i for i, (kept, _) in enumerate(systems) if kept in text]
+            if covered:  # a longer prompt containing ones already kept replaces them, at the first's place
+                first = covered[0]
+                systems[first] = (text, c.part)
+                systems = [s for i, s in enumerate(systems) if i == first or i not in covered]
+            else:
+                systems.append((text, c.part))
+        block = [dict(m) for m in messages[lead:-1]]
+        if block and block not in turn_blocks:
+            turn_blocks.append(block)
+            turns.extend(block)
+            examples_from.append(c.part)
+        final = messages[-1]["content"]
+        if final != question:
+            rewrites.setdefault(final, []).append(c.part)
+    if len(rewrites) > 1:
+        who = [parts[0] for parts in rewrites.values()]
+        raise AdvisorError(f"parts {' and '.join(who)} both rewrite the question, differently; a combination takes "
+                           f"the final user turn from one part (drop one, or give them the same retrieval settings)")
+    user, user_from = (next(iter(rewrites.items())) if rewrites else (question, []))
+    merged: list[Message] = []
+    if systems:
+        merged.append({"role": "system", "content": "\n".join(text for text, _ in systems)})
+    merged.extend(turns)
+    merged.append({"role": "user", "content": user})
+    caps = [c.max_new_tokens for c in contributions if c.max_new_tokens is not None]
+    sources = list(dict.fromkeys(s for c in contributions for s in c.sources))
+    return Merged(messages=merged, max_new_tokens=min(caps) if caps else None, sources=sources,
+                  system_from=list(dict.fromkeys(p for _, p in systems)), examples_from=examples_from,
+                  user_turn_from=user_from)
+
+
+class _Caps:
+    """Answer caps by probe, in the shape answer_with_messages reads (`limit_for`)."""
+
+    def __init__(self, caps: dict[str, int], params):
+        self.caps = caps
+        self.params = params
+
+    def limit_for(self, probe: Probe) -> int:
+        fixed, short = self.params.max_new_tokens, self.params.short_answer_tokens
+        cap = fixed if fixed is not None else self.caps.get(probe.id, DEFAULT_CAP)
+        if probe.kind in SHORT_ANSWER_KINDS and short is not None:
+            cap = min(cap, short)
+        return cap
+
+
+def reused_parts(info: dict[str, Any]) -> list[str]:
+    """The fit_info keys whose value says an artifact was reused (adapter, index, artifact)."""
+    return sorted(k for k, v in info.items() if v == "reused")
+
+
+# --- the strategy --------------------------------------------------------------------------------
+
+class CombinationStrategy(Strategy):
+    """Base of the classes `combination_class` builds, one per `+` name."""
+
+    family = FAMILY
+    part_classes: ClassVar[dict[str, type[Strategy]]] = {}
+    part_fields: ClassVar[dict[str, str]] = {}
+    weight_part: ClassVar[str | None] = None
+
+    def make_parts(self) -> dict[str, Strategy]:
+        """Fresh, unfitted part strategies with this combination's part params."""
+        return {part: cls(getattr(self.params, self.part_fields[part]))
+                for part, cls in self.part_classes.items()}
+
+    def part_params(self) -> dict[str, dict[str, Any]]:
+        return {part: getattr(self.params, self.part_fields[part]).model_dump(mode="json")
+                for part in self.part_classes}
+
+    def not_applicable_reason(self, ctx: FitContext) -> str | None:
+        reason = super().not_applicable_reason(ctx)
+        if reason:
+            return reason
+        for part, strategy in self.make_parts().items():
+            reason = strategy.not_applicable_reason(ctx)
+            if reason:
+                return f"part {part}: {reason}"
+        return None
+
+    def depends_on_seed(self) -> bool:
+        return any(s.depends_on_seed() for s in self.make_parts().values())
+
+    def fit(self, ctx: FitContext) -> CombinationStrategy:
+        parts = self.make_parts()
+        self.order_ = merge_order(self.part_classes)
+        self.progress_ = ctx.progress
+        # The parts' own bars show while they fit and stay quiet while their prompts are captured.
+        self.part_progress_ = Progress(enabled=ctx.progress.enabled)
+        self.taps_: dict[str, Tap] = {}
+        self.parts_: dict[str, Strategy] = {}
+        info: dict[str, Any] = {}
+        for part, strategy in parts.items():
+            tap = Tap()
+            part_ctx = dataclasses.replace(ctx, backend=PartBackend(ctx.backend, tap), progress=self.part_progress_,
+                                           info={})
+            saved_before, usage_before = _saved_s(ctx), _usage(ctx)
+            start = time.perf_counter()
+            strategy.fit(part_ctx)
+            fit_s = time.perf_counter() - start + (_saved_s(ctx) - saved_before)  # cached calls at their measured cost
+            part_info = strategy.fit_info()
+            info[part] = {"family": strategy.family, "fit_s": round(fit_s, 3), "reused": reused_parts(part_info),
+                          "usage": (_usage(ctx) - usage_before).model_dump(), "fit_info": part_info}
+            self.taps_[part] = tap
+            self.parts_[part] = strategy
+        self.backend_ = ctx.backend
+        if self.weight_part is not None:
+            adapters = self.taps_[self.weight_part].adapters
+            if not adapters:
+                raise AdvisorError(f"part '{self.weight_part}' changes weights but did not load them through "
+                                   f"backend.with_adapter, so the combination cannot answer through them")
+            self.backend_ = adapters[-1].inner
+        self.parts_info_ = info
+        self.merge_info_: dict[str, list[str]] = {"system": [], "examples": [], "user_turn": []}
+        return self
+
+    # --- answering ---------------------------------------------------------------------------
+    def capture(self, part: str, probes: list[Probe]) -> list[Contribution]:
+        """The messages `part` would send for each probe, read off its own `answer`."""
+        strategy, tap = self.parts_[part], self.taps_[part]
+        enabled = self.part_progress_.enabled
+        self.part_progress_.enabled = False
+        try:
+            with tap.record() as recorded:
+                answers = strategy.answer(probes)
+            if len(answers) != len(probes):
+                raise AdvisorError(f"part '{part}' returned {len(answers)} answers for {len(probes)} probes")
+            out = []
+            for probe, answer in zip(probes, answers):
+                request = _recorded(answer, recorded)
+                if request is None:  # it post-processed the text or answered otherwise: ask for this probe alone
+                    with tap.record() as alone:
+                        single = strategy.answer([probe])
+                    if not alone:
+                        raise AdvisorError(f"part '{part}' answered probe {probe.id} without asking the backend, "
+                                           f"so it has no prompt to combine")
+                    request, answer = alone[-1], single[0]
+                out.append(Contribution(part, request.messages, request.max_new_tokens, list(answer.sources)))
+            return out
+        finally:
+            self.part_progress_.enabled = enabled
+
+    def merged_prompts(self, probes: list[Probe]) -> list[Merged]:
+        captured = {part: self.capture(part, probes) for part in self.order_}
+        merged = []
+        for i, probe in enumerate(probes):
+            m = merge_contributions(question_text(probe), [captured[part][i] for part in self.order_])
+            merged.append(m)
+            for key, parts in (("system", m.system_from), ("examples", m.examples_from),
+                               ("user_turn", m.user_turn_from)):
+                for part in parts:
+                    if part not in self.merge_info_[key]:
+                        self.merge_info_[key].append(part)
+        return merged
+
+    def answer(self, probes: list[Probe]) -> list[Answer]:
+        self.check_fitted()
+        merged = self.merged_prompts(probes)
+        caps = _Caps({p.id: m.max_new_tokens for p, m in zip(probes, merged) if m.max_new_tokens}, self.params)
+        return self.answer_with_messages(self.backend_, probes, [m.messages for m in merged], caps,
+                                         sources=[m.sources for m in merged], progress=self.progress_)
+
+    def record_charges(self, charges: dict[str, dict[str, Any]]) -> None:
+        """What the runner charged each part's fit (see Runner._charge_parts); shown in fit_info."""
+        for part, charge in charges.items():
+            self.parts_info_[part].update(charge)
+
+    def fit_info(self) -> dict[str, Any]:
+        if not hasattr(self, "parts_info_"):
+            return {}
+        info: dict[str, Any] = {"parts": self.parts_info_, "merge_order": list(self.order_),
+                                "adapter_from": self.weight_part,
+                                "prompt_from": {k: list(v) for k, v in self.merge_info_.items()},
+                                "reused_parts": [p for p, i in self.parts_info_.items() if i["reused"]]}
+        if self.weight_part is not None:
+            weight = self.parts_info_[self.weight_part]["fit_info"]
+            if weight.get("stopped_by_time_limit"):  # what fit_notes reports for any stopped fit
+                info.update({k: weight.get(k) for k in ("stopped_by_time_limit", "steps", "planned_steps")})
+        return info
+
+
+def _usage(ctx: FitContext) -> Usage:
+    usage = ctx.backend.usage
+    return usage if ctx.teacher is ctx.backend else usage + ctx.teacher.usage
+
+
+def _saved_s(ctx: FitContext) -> float:
+    saved = getattr(ctx.backend, "saved_s", 0.0)
+    if ctx.teacher is not ctx.backend:
+        saved += getattr(ctx.teacher, "saved_s", 0.0)
+    return saved
+
+
+def _recorded(answer: Answer, recorded: list[RecordedRequest]) -> RecordedRequest | None:
+    text = answer.text.strip()
+    prefix, _, suffix = _MARKER.partition("{}")
+    if text.startswith(prefix) and text.endswith(suffix):
+        index = text[len(prefix):len(text) - len(suffix)]
+        if index.isdigit() and int(index) < len(recorded):
+            return recorded[int(index)]
+    return None
