@@ -78,6 +78,10 @@ class RaftStrategy(LoraStrategy):
     summary = ("RAFT: a LoRA adapter trained on RAG prompts (gold chunk among distractors, or distractors only), "
                "answering like rag through it.")
     Params = RaftParams
+
+    def memorization_check(self, ctx, tokenizer, info):
+        """RAFT learns from retrieval prompts, not from the documents' text: steps are its only budget."""
+        return None
     artifact_kind = "raft-adapter"
 
     def training_examples(self, ctx: FitContext, tokenizer) -> list[Example]:
