@@ -461,7 +461,7 @@ def build_strategy(name: str, params: dict[str, dict[str, Any]]) -> Strategy:
         loc = [str(part) for part in first["loc"]]
         param = ".".join(loc) or "?"
         known, prefix = list(cls.Params.model_fields), ""
-        if isinstance(cls, type) and issubclass(cls, CombinationStrategy) and len(loc) > 1 and loc[0] in cls.part_classes:
+        if issubclass(cls, CombinationStrategy) and len(loc) > 1 and loc[0] in cls.part_classes:
             known, prefix = list(cls.part_classes[loc[0]].Params.model_fields), f"{loc[0]}."
         hint = ""
         if first["type"] == "extra_forbidden":

@@ -13,9 +13,11 @@ from conftest import ROOT, TINY
 
 pytestmark = pytest.mark.integration
 
-QUICK = ["--set", "lora.max_steps=2", "--set", "lora.batch_size=2", "--set", "lora.max_new_tokens=24",
-         "--set", "rag.max_new_tokens=24", "--set", "raft.max_steps=2", "--set", "raft.batch_size=2",
-         "--set", "raft.max_new_tokens=24", "--set", "baseline.max_new_tokens=24"]
+QUICK = ["--set", "baseline.max_new_tokens=16",
+         "--set", "lora.max_steps=2", "--set", "lora.batch_size=2", "--set", "lora.max_new_tokens=16",
+         "--set", "rag.k=2", "--set", "rag.max_new_tokens=16",
+         "--set", "raft.max_steps=2", "--set", "raft.batch_size=2", "--set", "raft.k=2",
+         "--set", "raft.max_new_tokens=16"]
 
 
 def adapters(cache, kind):
