@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from advisor.artifacts import ArtifactStore
 from advisor.backends.base import Backend
 from advisor.backends.cache import CachingBackend, ResponseCache
+from advisor.composition import CombinationStrategy, combination_params, is_combination, part_names
 from advisor.corpus import Corpus, load_corpus
 from advisor.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
 from advisor.errors import AdvisorError, InputError, NotApplicableError
@@ -37,7 +38,6 @@ from advisor.progress import Progress
 from advisor.results import LatencySummary, Manifest, RunResult, ScoredAnswer, StrategyResult, Usage
 from advisor.run_store import RunStore
 from advisor.scoring import score_answer
-from advisor.composition import CombinationStrategy, combination_params, is_combination, part_names
 from advisor.strategy import FitContext, Strategy, strategy_class
 
 log = logging.getLogger(__name__)
