@@ -41,7 +41,8 @@ from typing import Any, ClassVar, Iterator
 from pydantic import ConfigDict, Field, create_model
 
 from advisor.answer_length import SHORT_ANSWER_KINDS
-from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback
+from advisor.backends.base import (Backend, Completion, GenerationRequest, Message, ProgressCallback,
+                                   WrappingBackend)
 from advisor.errors import AdvisorError
 from advisor.probes import Probe
 from advisor.progress import Progress
@@ -187,7 +188,7 @@ class Tap:
             self.recording = False
 
 
-class PartBackend(Backend):
+class PartBackend(WrappingBackend):
     """The backend a part sees: the real one while it fits; a recorder while the combination
     captures its messages. Its identity, weights and tokenizer are the real backend's, so
     artifact keys and response-cache keys are the same as for the single strategy."""
@@ -237,26 +238,10 @@ class PartBackend(Backend):
         self.tap.requests.append(RecordedRequest([dict(m) for m in messages], None))
         return [0.0] * len(choices)
 
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def count_message_tokens(self, messages: list[Message]) -> int:
-        return self.inner.count_message_tokens(messages)
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
-
     def with_adapter(self, adapter_path: str | None) -> PartBackend:
         view = PartBackend(self.inner.with_adapter(adapter_path), self.tap)
         self.tap.adapters.append(view)
         return view
-
-    def unwrap(self) -> Backend:
-        return self.inner.unwrap()
-
-    def identity(self) -> dict[str, Any]:
-        return self.inner.identity()
 
     def close(self) -> None:  # the runner owns the real backend
         return None

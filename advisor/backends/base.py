@@ -110,5 +110,29 @@ class Backend(ABC):
         """Release resources (servers, threads); a no-op by default."""
 
 
+class WrappingBackend(Backend):
+    """A backend that adds one behaviour around another (caching, recording) and is otherwise the
+    same backend: same identity, tokenizer, context window and model beneath, so cache and
+    artifact keys do not change when it is put in between."""
+
+    inner: Backend
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def count_message_tokens(self, messages: list[Message]) -> int:
+        return self.inner.count_message_tokens(messages)
+
+    @property
+    def context_window(self) -> int:
+        return self.inner.context_window
+
+    def identity(self) -> dict[str, Any]:
+        return self.inner.identity()
+
+    def unwrap(self) -> Backend:
+        return self.inner.unwrap()
+
+
 def _prompt_chars(request: GenerationRequest) -> int:
     return sum(len(m["content"]) for m in request.messages)

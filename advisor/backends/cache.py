@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback
+from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback, WrappingBackend
 from advisor.hashing import content_hash
 from advisor.results import Usage
 
@@ -60,7 +60,7 @@ class ResponseCache:
             return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
 
-class CachingBackend(Backend):
+class CachingBackend(WrappingBackend):
     """Wraps a backend; answers greedy requests it has seen from the cache."""
 
     def __init__(self, inner: Backend, cache: ResponseCache):
@@ -115,24 +115,8 @@ class CachingBackend(Backend):
         self.cache.put(key, {"scores": scores})
         return scores
 
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def count_message_tokens(self, messages: list[Message]) -> int:
-        return self.inner.count_message_tokens(messages)
-
-    @property
-    def context_window(self) -> int:
-        return self.inner.context_window
-
     def with_adapter(self, adapter_path: str | None) -> CachingBackend:
         return CachingBackend(self.inner.with_adapter(adapter_path), self.cache)
-
-    def identity(self) -> dict:
-        return self.inner.identity()
-
-    def unwrap(self) -> Backend:
-        return self.inner.unwrap()
 
     def close(self) -> None:
         self.inner.close()
