@@ -92,6 +92,12 @@ def _field_name(part: str) -> str:
     return name
 
 
+def find_strategy_class(name: str) -> type[Strategy]:
+    """Any strategy name: a `+` name (rag+lora) builds its combination class, any other comes from
+    the registry."""
+    return combination_class(name) if is_combination(name) else strategy_class(name)
+
+
 def combination_class(name: str) -> type[CombinationStrategy]:
     """The strategy class for a `+` name; unknown parts and two weight parts fail here, in one line."""
     parts = part_names(name)

@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from advisor.artifacts import ArtifactStore
 from advisor.backends.base import Backend
 from advisor.backends.cache import CachingBackend, ResponseCache
-from advisor.composition import CombinationStrategy, combination_params, is_combination, part_names
+from advisor.composition import (CombinationStrategy, combination_params, find_strategy_class, is_combination,
+                                 part_names)
 from advisor.corpus import Corpus, load_corpus
 from advisor.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
 from advisor.errors import AdvisorError, InputError, NotApplicableError
@@ -38,7 +39,7 @@ from advisor.progress import Progress
 from advisor.results import LatencySummary, Manifest, RunResult, ScoredAnswer, StrategyResult, Usage
 from advisor.run_store import RunStore
 from advisor.scoring import score_answer
-from advisor.strategy import FitContext, Strategy, strategy_class
+from advisor.strategy import FitContext, Strategy
 
 log = logging.getLogger(__name__)
 
@@ -452,7 +453,7 @@ def validate_strategies(names: list[str], params: dict[str, dict[str, Any]]) -> 
 def build_strategy(name: str, params: dict[str, dict[str, Any]]) -> Strategy:
     """One strategy with its params; a combination's parts get their single-strategy params updated by
     the combination's own (`--set rag+lora.rag.k=6`)."""
-    cls = strategy_class(name)
+    cls = find_strategy_class(name)
     given = combination_params(name, params) if is_combination(name) else params.get(name)
     try:
         return cls(given)

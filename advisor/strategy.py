@@ -160,11 +160,8 @@ def registered_strategies() -> dict[str, str]:
 
 
 def strategy_class(name: str) -> type[Strategy]:
-    """The class registered under `name`; a `+` name (rag+lora) builds its combination class."""
-    if "+" in name:
-        from advisor.composition import combination_class
-
-        return combination_class(name)
+    """The class registered under `name` (a single strategy; `advisor.composition.find_strategy_class`
+    also builds combinations such as rag+lora)."""
     known = registered_strategies()
     if name not in known:
         close = difflib.get_close_matches(name, list(known), n=1)

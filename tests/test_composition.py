@@ -15,12 +15,12 @@ from advisor.answer_length import AnswerLengthParams
 from advisor.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
 from advisor.composition import (Contribution, PartBackend, Tap, combination_class, combination_params,
-                                 merge_contributions)
+                                 find_strategy_class, merge_contributions)
 from advisor.config import build_run_config
 from advisor.errors import AdvisorError
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.runner import RunConfig, evaluate
-from advisor.strategy import FitContext, Strategy, strategy_class
+from advisor.strategy import FitContext, Strategy
 from advisor.training import model_identity
 from conftest import ROOT, TINY
 
@@ -184,11 +184,11 @@ def test_assembled_prompt_is_each_part_s_own_prompt_merged_in_order(fake_backend
     test = tiny_probes.split("test")
     singles = {}
     for name in ("prompt_refinement", "few_shot", "rag"):
-        part = strategy_class(name)().fit(ctx)
+        part = find_strategy_class(name)().fit(ctx)
         start = len(fake_backend.calls)
         part.answer(test[:1])
         singles[name] = fake_backend.calls[start].messages
-    combo = strategy_class("prompt_refinement+few_shot+rag")().fit(ctx)
+    combo = find_strategy_class("prompt_refinement+few_shot+rag")().fit(ctx)
     start = len(fake_backend.calls)
     answers = combo.answer(test[:1])
     sent = fake_backend.calls[start:]
@@ -209,7 +209,7 @@ def test_assembled_prompt_is_each_part_s_own_prompt_merged_in_order(fake_backend
 def test_a_third_party_strategy_composes_without_a_change(registered, fake_backend, tmp_path, tiny_corpus,
                                                          tiny_probes):
     ctx = context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
-    combo = strategy_class("terse+rag")().fit(ctx)
+    combo = find_strategy_class("terse+rag")().fit(ctx)
     start = len(fake_backend.calls)
     combo.answer(tiny_probes.split("test"))
     first = fake_backend.calls[start].messages
@@ -243,11 +243,11 @@ def test_two_weight_parts_fail_at_validation_before_any_work(tmp_path, registere
                                 "change weights through at most one part")
     assert backend.calls == [] and not (tmp_path / "run" / "strategies" / "baseline.json").exists()
     with pytest.raises(AdvisorError, match="combination 'rag\\+fake_adapter\\+fake_adapter_two' has 2"):
-        strategy_class("rag+fake_adapter+fake_adapter_two")
+        find_strategy_class("rag+fake_adapter+fake_adapter_two")
     with pytest.raises(AdvisorError, match="combination 'rag\\+ragg': unknown strategy 'ragg'; did you mean 'rag'"):
-        strategy_class("rag+ragg")
+        find_strategy_class("rag+ragg")
     with pytest.raises(AdvisorError, match="names rag twice"):
-        strategy_class("rag+rag")
+        find_strategy_class("rag+rag")
 
 
 def test_cli_says_the_weight_rule_in_one_line(tmp_path):
@@ -289,13 +289,13 @@ def test_a_combination_reuses_the_adapter_its_single_strategy_trained(tmp_path, 
 def test_a_combination_answers_through_the_weight_part_s_adapter(registered, tmp_path, tiny_corpus, tiny_probes):
     backend = WeightsFakeBackend()
     ctx = context(backend, tmp_path, tiny_corpus, tiny_probes)
-    combo = strategy_class("rag+fake_adapter")().fit(ctx)
+    combo = find_strategy_class("rag+fake_adapter")().fit(ctx)
     assert TRAININGS == ["fake_adapter"]
     backend.adapter_log.clear()
     combo.answer(tiny_probes.split("test"))
     adapter = str(tmp_path / "artifacts" / "fake-adapter")
     assert backend.adapter_log and all(a and a.startswith(adapter) for a in backend.adapter_log)
-    strategy_class("rag+fake_adapter")().fit(ctx)
+    find_strategy_class("rag+fake_adapter")().fit(ctx)
     assert TRAININGS == ["fake_adapter"]
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from advisor.artifacts import ArtifactStore
 from advisor.errors import NotFittedError
-from advisor.strategy import FitContext, registered_strategies, strategy_class
+from advisor.composition import find_strategy_class
+from advisor.strategy import FitContext, registered_strategies
 
 # The cheapest settings that still exercise fit for strategies that train weights.
 QUICK = {"max_steps": 1, "batch_size": 2, "max_length": 64, "max_new_tokens": 8, "rank": 4}
@@ -35,7 +36,7 @@ def artifact_dirs(root):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_constructor_only_stores_validated_params(name):
-    cls = strategy_class(name)
+    cls = find_strategy_class(name)
     strategy = cls()
     assert set(vars(strategy)) == {"params"}
     assert isinstance(strategy.params, cls.Params)
@@ -47,19 +48,19 @@ def test_constructor_only_stores_validated_params(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_answer_before_fit_raises(name, tiny_probes):
     with pytest.raises(NotFittedError):
-        strategy_class(name)(QUICK_PARAMS.get(name)).answer(tiny_probes.split("test"))
+        find_strategy_class(name)(QUICK_PARAMS.get(name)).answer(tiny_probes.split("test"))
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if strategy_class(n).requires_weights])
+@pytest.mark.parametrize("name", [n for n in NAMES if find_strategy_class(n).requires_weights])
 def test_weight_strategies_are_not_applicable_on_an_api_backend(name, fake_backend, tmp_path, tiny_corpus,
                                                                  tiny_probes):
     ctx = make_context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
-    reason = strategy_class(name)(QUICK_PARAMS.get(name)).not_applicable_reason(ctx)
+    reason = find_strategy_class(name)(QUICK_PARAMS.get(name)).not_applicable_reason(ctx)
     assert reason and "weights" in reason
 
 
 def _backend_for(name, request):
-    if strategy_class(name).requires_weights:
+    if find_strategy_class(name).requires_weights:
         return request.getfixturevalue("hf_backend")
     from advisor.backends.fake import FakeBackend
 
@@ -72,7 +73,7 @@ def test_fit_answers_every_probe_deterministically_and_reuses_artifacts(name, re
     backend = _backend_for(name, request)
     ctx = make_context(backend, tmp_path, tiny_corpus, tiny_probes)
     test = tiny_probes.split("test")
-    cls = strategy_class(name)
+    cls = find_strategy_class(name)
     first = cls(QUICK_PARAMS.get(name))
     assert first.fit(ctx) is first
     assert first.is_fitted()
