@@ -130,10 +130,11 @@ def generate_probes(corpus: Corpus, *, teacher: Backend | None = None, seed: int
         kept = cap_per_document(kept, per_document, summary, seed=seed)
     probes = [_probe(c) for c in kept]
     units = SplitUnits(corpus, {p.source_doc for p in probes if p.source_doc})
-    assign_splits(probes, seed=seed, group_of=units.of_probe)
+    unit_of = {p.id: units.of_probe(p) for p in probes}  # a text search each: done once
+    assign_splits(probes, seed=seed, group_of=lambda p: unit_of[p.id])
 
     # Two hops read two documents; keep a chain only when both sit in the same split.
-    unit_split = {units.of_probe(p): p.split for p in probes}
+    unit_split = {unit_of[p.id]: p.split for p in probes}
     hops: list[Candidate] = []
     split_of_hop: dict[str, str] = {}
     for question, answer, first, second in multi_hop_facts(facts):
