@@ -20,6 +20,12 @@ composes without a line of new code:
    one), then the parts' example turns (few-shot), then the final user turn from the part that
    rewrote it (retrieved chunks + question); parts that rewrite it identically count as one, and
    two different rewrites are an error. The answer cap is the smallest any part asked for.
+   When there are example turns and the rewritten turn ends with the question, what it puts
+   before the question (the retrieved context) moves to the end of the system turn and the
+   question is asked bare, as in the examples: the examples then sit next to a question of their
+   own shape. With the context after the examples the small model went on writing the documents
+   instead of following the examples (acme, rag+few_shot on 33 test probes: form 1 of 9 correct
+   against 4 of 9, facts 1 of 12 against 4 of 12).
 4. **Answer** once with the merged messages, through the weight part's adapter when there is
    one (at most one part may change weights; `lora+dpo` is refused before any work), else
    through the base model.
@@ -275,6 +281,15 @@ class Merged:
     user_turn_from: list[str]
 
 
+def context_lead(rewrite: str, question: str) -> str | None:
+    """What a rewritten user turn puts before the question (retrieved context), without the
+    question's own label line ("Question: "); None when the rewrite does not end with the question."""
+    if rewrite == question or not rewrite.endswith(question):
+        return None
+    body, _, _label = rewrite[: -len(question)].rpartition("\n")
+    return body.strip() or None
+
+
 def merge_contributions(question: str, contributions: list[Contribution]) -> Merged:
     """One prompt from the parts' prompts, `contributions` in merge order (see the module doc)."""
     systems: list[tuple[str, str]] = []  # (text, part)
@@ -314,9 +329,13 @@ def merge_contributions(question: str, contributions: list[Contribution]) -> Mer
         raise AdvisorError(f"parts {' and '.join(who)} both rewrite the question, differently; a combination takes "
                            f"the final user turn from one part (drop one, or give them the same retrieval settings)")
     user, user_from = (next(iter(rewrites.items())) if rewrites else (question, []))
+    system = "\n".join(text for text, _ in systems)
+    lead = context_lead(user, question) if turns else None
+    if lead:  # context first, then the examples next to a question asked the way they were
+        system, user = (f"{system}\n\n{lead}" if system else lead), question
     merged: list[Message] = []
-    if systems:
-        merged.append({"role": "system", "content": "\n".join(text for text, _ in systems)})
+    if system:
+        merged.append({"role": "system", "content": system})
     merged.extend(turns)
     merged.append({"role": "user", "content": user})
     caps = [c.max_new_tokens for c in contributions if c.max_new_tokens is not None]

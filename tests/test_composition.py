@@ -145,12 +145,26 @@ def test_merge_joins_system_prompts_then_examples_then_the_rewritten_user_turn()
     ])
     assert merged.messages == [
         {"role": "system",
-         "content": f"{DEFAULT_SYSTEM_PROMPT}\nReply with a number.\nAnswer using only the context."},
+         "content": f"{DEFAULT_SYSTEM_PROMPT}\nReply with a number.\nAnswer using only the context."
+                    "\n\nContext:\nThe T4 costs 89 dollars."},
         {"role": "user", "content": "K1 price?"}, {"role": "assistant", "content": "45"},
-        {"role": "user", "content": rag_turn}]
+        {"role": "user", "content": question}]
     assert merged.system_from == ["prompt_refinement", "rag"]  # the default prompt is inside the refined one
     assert merged.examples_from == ["few_shot"] and merged.user_turn_from == ["rag"]
     assert merged.max_new_tokens == 24 and merged.sources == ["toasters.md#0"]
+
+
+def test_without_examples_the_rewritten_turn_stays_and_a_rewrite_not_ending_with_the_question_stays():
+    rag_turn = "Context:\nThe T4 costs 89 dollars.\n\nQuestion: How much is the T4?"
+    merged = merge_contributions("How much is the T4?", [
+        Contribution("lora", chat(DEFAULT_SYSTEM_PROMPT, "How much is the T4?")),
+        Contribution("rag", chat("Answer using only the context.", rag_turn))])
+    assert merged.messages[-1]["content"] == rag_turn and len(merged.messages) == 2
+    question_first = "How much is the T4?\nUse: The T4 costs 89 dollars."
+    merged = merge_contributions("How much is the T4?", [
+        Contribution("few_shot", chat("s", "How much is the T4?", examples=[("K1 price?", "45")])),
+        Contribution("rag", chat("s", question_first))])
+    assert merged.messages[0]["content"] == "s" and merged.messages[-1]["content"] == question_first
 
 
 def test_a_longer_prompt_replaces_the_one_it_contains_in_place_and_identical_rewrites_count_once():
@@ -178,8 +192,8 @@ def test_parts_merge_in_family_order_prompting_training_retrieval():
 def test_assembled_prompt_is_each_part_s_own_prompt_merged_in_order(fake_backend, tmp_path, tiny_corpus,
                                                                      tiny_probes):
     """prompt_refinement+few_shot+rag on the fake: the request that reaches the backend holds the refined
-    system prompt, then rag's, then few_shot's example turns, then rag's context and question, exactly as
-    each single strategy would have sent them."""
+    system prompt, then rag's and rag's context, then few_shot's example turns, then the question as the
+    examples ask theirs, each piece exactly as the single strategy would have sent it."""
     ctx = context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
     test = tiny_probes.split("test")
     singles = {}
@@ -195,9 +209,13 @@ def test_assembled_prompt_is_each_part_s_own_prompt_merged_in_order(fake_backend
     assert len(sent) == 1  # the parts were captured, not run: one generation for the combination
     messages = sent[0].messages
     refined, examples, rag = singles["prompt_refinement"], singles["few_shot"], singles["rag"]
-    assert messages[0] == {"role": "system", "content": f"{refined[0]['content']}\n{rag[0]['content']}"}
+    question = examples[-1]["content"]
+    rag_context = rag[-1]["content"].removesuffix(question).rstrip().rpartition("\n")[0].strip()
+    assert rag_context.startswith("Context:") and len(rag_context) > 40
+    assert messages[0] == {"role": "system",
+                           "content": f"{refined[0]['content']}\n{rag[0]['content']}\n\n{rag_context}"}
     assert messages[1:-1] == examples[1:-1] and len(messages[1:-1]) >= 2
-    assert messages[-1] == rag[-1]
+    assert messages[-1] == {"role": "user", "content": question}
     assert answers[0].sources and all("#" in s for s in answers[0].sources)
     info = combo.fit_info()
     assert info["merge_order"] == ["prompt_refinement", "few_shot", "rag"]
