@@ -157,6 +157,26 @@ def test_loglikelihood_ranks_the_obvious_choice_first(backend):
 
 
 @pytest.mark.integration
+def test_shared_prompt_cache_scores_equal_scoring_each_full_sequence(backend):
+    """Choices of different token lengths (so padding is exercised) score as one full forward pass
+    of prompt + choice each would score them."""
+    import torch
+
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "How many days of leave?"}]
+    choices = ["10", "twelve working days per year", "none at all"]
+    prompt_ids = backend.tokenizer.encode(backend.prompt_text(messages), add_special_tokens=False)
+    expected = []
+    for choice in choices:
+        ids = prompt_ids + backend.tokenizer.encode(choice, add_special_tokens=False)
+        with torch.inference_mode():
+            logprobs = torch.log_softmax(backend.model(input_ids=torch.tensor([ids])).logits.float()[0], dim=-1)
+        expected.append(sum(float(logprobs[p, ids[p + 1]]) for p in range(len(prompt_ids) - 1, len(ids) - 1)))
+    scores = backend.loglikelihood(messages, choices)
+    assert len({len(backend.tokenizer.encode(c, add_special_tokens=False)) for c in choices}) == 3
+    assert scores == pytest.approx(expected, abs=1e-3)
+
+
+@pytest.mark.integration
 def test_identity_changes_with_dtype_and_adapter(backend, resolved, tmp_path):
     from peft import LoraConfig, get_peft_model
 

@@ -150,21 +150,29 @@ class HFBackend(Backend):
         return {i for i in ids if i is not None}
 
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
-        """Sum of token log-probabilities of each choice as the reply, scored in one batch."""
+        """Sum of token log-probabilities of each choice as the reply. The prompt, usually most of
+        the tokens, is run once and its key/value cache shared by every choice; the choices then
+        run together, padded at the end, where padding cannot reach a real token (causal)."""
         torch = self._torch
         prompt_ids = self.tokenizer.encode(self.prompt_text(messages), add_special_tokens=False)
-        rows = [prompt_ids + self.tokenizer.encode(choice, add_special_tokens=False) for choice in choices]
-        width = max(len(r) for r in rows)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows], device=self.device)
-        mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=self.device)
+        choice_ids = [self.tokenizer.encode(choice, add_special_tokens=False) for choice in choices]
         with torch.inference_mode():
-            logits = self.model(input_ids=input_ids, attention_mask=mask).logits.float()
-        logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
-        scores = []
-        for index, row in enumerate(rows):
-            positions = range(len(prompt_ids) - 1, len(row) - 1)
-            scores.append(float(sum(logprobs[index, p, row[p + 1]] for p in positions)))
+            prompt = self.model(input_ids=torch.tensor([prompt_ids], device=self.device), use_cache=True,
+                                logits_to_keep=1)
+            first = torch.log_softmax(prompt.logits[0, -1].float(), dim=-1)
+            scores = [float(first[ids[0]]) if ids else 0.0 for ids in choice_ids]
+            rest = [ids[:-1] for ids in choice_ids]
+            width = max(len(r) for r in rest)
+            if width:
+                cache = prompt.cache
+                cache.batch_repeat_interleave(len(choices))
+                pad = self.tokenizer.pad_token_id
+                rows = torch.tensor([r + [pad] * (width - len(r)) for r in rest], device=self.device)
+                logits = self.model(input_ids=rows, cache=cache, use_cache=True).logits.float()
+                logprobs = torch.log_softmax(logits, dim=-1)
+                for index, ids in enumerate(choice_ids):
+                    for position in range(len(ids) - 1):
+                        scores[index] += float(logprobs[index, position, ids[position + 1]])
         return scores
 
     def with_adapter(self, adapter_path: str | Path | None) -> HFBackend:
