@@ -250,6 +250,11 @@ class PartBackend(WrappingBackend):
         self.tap.requests.append(RecordedRequest([dict(m) for m in messages], None))
         return [0.0] * len(choices)
 
+    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
+        if not self.tap.recording:
+            return self.inner.timed_loglikelihood(messages, choices)
+        return self.loglikelihood(messages, choices), 0.0
+
     def with_adapter(self, adapter_path: str | None) -> PartBackend:
         view = PartBackend(self.inner.with_adapter(adapter_path), self.tap)
         self.tap.adapters.append(view)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import time
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, Self
@@ -126,9 +125,7 @@ class Strategy:
         generate_at = []
         for index, probe in enumerate(probes):
             if probe.choices and backend.supports_loglikelihood:
-                start = time.perf_counter()
-                scores = backend.loglikelihood(messages[index], probe.choices)
-                elapsed = time.perf_counter() - start
+                scores, elapsed = backend.timed_loglikelihood(messages[index], probe.choices)
                 best = max(range(len(scores)), key=scores.__getitem__)
                 answers[index] = Answer(probe_id=probe.id, text=probe.choices[best],
                                         input_tokens=backend.count_message_tokens(messages[index]),

@@ -41,6 +41,20 @@ def test_cache_hit_returns_the_original_measurements(tmp_path):
     assert backend.usage.calls == 2  # a hit still counts as a query answered
 
 
+def test_cached_choice_scores_keep_the_seconds_first_measured(tmp_path):
+    inner = FakeBackend(seconds_per_token=0.01)
+    scored = []
+    original = inner.loglikelihood
+    inner.loglikelihood = lambda messages, choices: scored.append(1) or original(messages, choices)
+    backend = CachingBackend(inner, ResponseCache(tmp_path / "responses.db"))
+    messages = ask("Which is a colour?").messages
+    first = backend.timed_loglikelihood(messages, ["red", "seven"])
+    second = backend.timed_loglikelihood(messages, ["red", "seven"])
+    assert len(scored) == 1 and backend.hits == 1
+    assert second == first and first[1] > 0.05  # the measured seconds, not the lookup's
+    assert backend.saved_s == pytest.approx(first[1])
+
+
 def test_sampled_requests_are_never_cached(tmp_path):
     inner = FakeBackend()
     backend = CachingBackend(inner, ResponseCache(tmp_path / "responses.db"))

@@ -6,6 +6,7 @@ any OpenAI-compatible server alike.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from typing import Any, Callable
 
@@ -73,6 +74,13 @@ class Backend(ABC):
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
         """Log-probability of each choice as the assistant's reply to `messages`."""
         raise NotImplementedError(f"backend {self.name!r} cannot score choices by log-likelihood")
+
+    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
+        """The scores and the seconds they took, so that a cached answer can report the seconds
+        first measured rather than the near-zero of a cache lookup."""
+        start = time.perf_counter()
+        scores = self.loglikelihood(messages, choices)
+        return scores, time.perf_counter() - start
 
     def with_adapter(self, adapter_path: str | None) -> Backend:
         """A view of this backend that answers through a trained adapter (same loaded base model)."""

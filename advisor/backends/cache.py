@@ -107,13 +107,19 @@ class CachingBackend(WrappingBackend):
         return self.generate(requests)
 
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
+        return self.timed_loglikelihood(messages, choices)[0]
+
+    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
         key = self._key("loglikelihood", {"messages": messages, "choices": choices})
         hit = self.cache.get(key)
         if hit is not None:
-            return hit["scores"]
-        scores = self.inner.loglikelihood(messages, choices)
-        self.cache.put(key, {"scores": scores})
-        return scores
+            self.hits += 1
+            seconds = float(hit.get("seconds", 0.0))  # entries written before seconds were kept: 0
+            self.saved_s += seconds
+            return hit["scores"], seconds
+        scores, seconds = self.inner.timed_loglikelihood(messages, choices)
+        self.cache.put(key, {"scores": scores, "seconds": seconds})
+        return scores, seconds
 
     def with_adapter(self, adapter_path: str | None) -> CachingBackend:
         return CachingBackend(self.inner.with_adapter(adapter_path), self.cache)

@@ -70,6 +70,11 @@ class FakeBackend(Backend):
         context = _words(" ".join(m["content"] for m in messages))
         return [float(len(_words(choice) & context)) - 0.01 * len(choice) for choice in choices]
 
+    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
+        """Simulated seconds, like generation's: every choice costs the prompt plus itself."""
+        seconds = sum(self.count_message_tokens(messages) + self.count_tokens(c) for c in choices) * self.seconds_per_token
+        return self.loglikelihood(messages, choices), seconds
+
     def with_adapter(self, adapter_path: str | None) -> FakeBackend:
         clone = FakeBackend(self.model_id, batch_size=self.batch_size, scripted=self.scripted,
                             seconds_per_token=self.seconds_per_token)
