@@ -17,11 +17,9 @@ from advisor.errors import AdvisorError
 @click.group()
 @click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
 @click.version_option(package_name="dsmr-advisor")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(debug: bool) -> None:
     """Measure how to customize an LLM for your documents, and recommend one way, with evidence."""
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+    # --debug is read in main(), which reports errors after click has returned
 
 
 @cli.command()

@@ -11,7 +11,7 @@ import random
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -21,7 +21,6 @@ from advisor.jsonl import read_jsonl_objects
 
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
-KNOWN_KINDS = ("fact", "reversal", "multi_hop", "form", "style")
 
 
 class Probe(BaseModel):

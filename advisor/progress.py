@@ -22,7 +22,3 @@ class Progress:
             yield bar
         finally:
             bar.close()
-
-    def note(self, message: str) -> None:
-        if self.enabled:
-            tqdm.write(message)

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.artifacts import ArtifactStore
+from advisor.chunking import document_of
 from advisor.backends.base import Backend
 from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.composition import (CombinationStrategy, combination_params, find_strategy_class, is_combination,
@@ -393,7 +394,7 @@ class Runner:
 
 def retrieval_recall(probes: list[Probe], answers) -> float | None:
     """Share of probes with a known source document whose document was among the retrieved chunks."""
-    pairs = [(p.source_doc, {s.split("#", 1)[0] for s in a.sources}) for p, a in zip(probes, answers)
+    pairs = [(p.source_doc, {document_of(s) for s in a.sources}) for p, a in zip(probes, answers)
              if p.source_doc]
     if not pairs or not any(a.sources for a in answers):
         return None

@@ -60,7 +60,6 @@ class FitContext:
     progress: Progress = field(default_factory=lambda: Progress(enabled=False))
     seed: int = 0
     budget_s: float | None = None  # wall-clock budget for fitting, where a strategy can honour one
-    info: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.teacher is None:
