@@ -205,14 +205,9 @@ class PartBackend(WrappingBackend):
     captures its messages. Its identity, weights and tokenizer are the real backend's, so
     artifact keys and response-cache keys are the same as for the single strategy."""
 
-    def __init__(self, inner: Backend, tap: Tap):  # no super().__init__: every attribute mirrors `inner`
-        self.inner = inner
+    def __init__(self, inner: Backend, tap: Tap):
+        super().__init__(inner)
         self.tap = tap
-        self.name = inner.name
-        self.model_id = inner.model_id
-        self.batch_size = inner.batch_size
-        self.adapter_path = inner.adapter_path
-        self.supports_weights = inner.supports_weights
 
     @property
     def supports_loglikelihood(self) -> bool:  # while recording, every probe goes through generate
@@ -413,8 +408,7 @@ class CombinationStrategy(Strategy):
         info: dict[str, Any] = {}
         for part, strategy in parts.items():
             tap = Tap()
-            part_ctx = dataclasses.replace(ctx, backend=PartBackend(ctx.backend, tap), progress=self.part_progress_,
-                                           info={})
+            part_ctx = dataclasses.replace(ctx, backend=PartBackend(ctx.backend, tap), progress=self.part_progress_)
             saved_before, usage_before = _saved_s(ctx), _usage(ctx)
             start = time.perf_counter()
             strategy.fit(part_ctx)

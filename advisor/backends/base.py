@@ -125,6 +125,14 @@ class WrappingBackend(Backend):
 
     inner: Backend
 
+    def __init__(self, inner: Backend):  # no Backend.__init__: what it would set mirrors `inner`
+        self.inner = inner
+        self.name = inner.name
+        self.model_id = inner.model_id
+        self.batch_size = inner.batch_size
+        self.adapter_path = inner.adapter_path
+        self.supports_weights = inner.supports_weights
+
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
 

@@ -64,13 +64,10 @@ class CachingBackend(WrappingBackend):
     """Wraps a backend; answers greedy requests it has seen from the cache."""
 
     def __init__(self, inner: Backend, cache: ResponseCache):
-        super().__init__(inner.model_id, batch_size=inner.batch_size)
-        self.inner = inner
-        self.cache = cache
-        self.name = inner.name
-        self.supports_weights = inner.supports_weights
+        super().__init__(inner)
+        self.usage = Usage()  # counts cached answers too: a hit is still a query answered
         self.supports_loglikelihood = inner.supports_loglikelihood
-        self.adapter_path = inner.adapter_path
+        self.cache = cache
         self.hits = 0
         self.saved_s = 0.0  # device seconds the hits would have cost, as originally measured
 
