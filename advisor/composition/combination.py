@@ -1,54 +1,18 @@
-"""Combinations of strategies: `rag+lora`, `rag+few_shot`, `prompt_refinement+rag+dpo`.
-
-Practice says fine-tuning carries form and retrieval carries facts; a combination lets both
-work on the same question. It needs nothing from a strategy beyond the contract every
-strategy already keeps (`fit`, then `answer` through `ctx.backend`), so a third-party strategy
-composes without a line of new code:
-
-1. **Fit.** Each part is fitted on its own, through its own `fit`, with a FitContext equal to
-   the one it gets alone except that `ctx.backend` is a transparent proxy (same identity, same
-   weights, same artifact keys). A part therefore finds the artifacts the single strategy built
-   with the same settings (index, refined prompt, adapter) and reuses them; nothing is trained
-   twice. The proxy notes the adapter view a weight part asks for (`backend.with_adapter`), which
-   is how lora, dpo, augmented_ft and raft activate their adapters.
-2. **Capture.** To answer, the combination asks every part for the messages it would send: it
-   calls the part's own `answer` while the proxy records each request and returns a placeholder
-   completion, so no part generates anything.
-3. **Merge**, in a fixed order of parts: prompting family first, then training, then other
-   families, then retrieval; within a family, in the order named. The system prompts are joined
-   (a prompt already contained in another counts once, e.g. the default prompt inside a refined
-   one), then the parts' example turns (few-shot), then the final user turn from the part that
-   rewrote it (retrieved chunks + question); parts that rewrite it identically count as one, and
-   two different rewrites are an error. The answer cap is the smallest any part asked for.
-   When there are example turns and the rewritten turn ends with the question, what it puts
-   before the question (the retrieved context) moves to the end of the system turn and the
-   question is asked bare, as in the examples: the examples then sit next to a question of their
-   own shape. With the context after the examples the small model went on writing the documents
-   instead of following the examples (acme, rag+few_shot on 33 test probes: form 1 of 9 correct
-   against 4 of 9, facts 1 of 12 against 4 of 12).
-4. **Answer** once with the merged messages, through the weight part's adapter when there is
-   one (at most one part may change weights; `lora+dpo` is refused before any work), else
-   through the base model.
-
-Parameters of a part are those of the single strategy (`--set rag.k=6` applies to `rag` in
-`rag+lora` too) unless the combination overrides them: `--set rag+lora.rag.k=6`, or in TOML
-`[params."rag+lora".rag]`. `--set rag+lora.max_new_tokens=N` caps the combination's answers.
-"""
+"""Combination strategies: the class a `+` name builds, its parameters, and how it fits its parts
+and answers with their merged prompt."""
 
 from __future__ import annotations
 
 import dataclasses
 import keyword
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field, create_model
 
 from advisor.answer_length import SHORT_ANSWER_KINDS
-from advisor.backends.base import (Backend, Completion, GenerationRequest, Message, ProgressCallback,
-                                   WrappingBackend)
+from advisor.composition.merging import Contribution, Merged, merge_contributions
+from advisor.composition.recording import PartBackend, Tap, recorded_request
 from advisor.errors import AdvisorError
 from advisor.probes import Probe
 from advisor.progress import Progress
@@ -62,7 +26,6 @@ FAMILY = "combination"
 FAMILY_ORDER = {"prompting": 0, "training": 1, "retrieval": 3}
 OTHER_FAMILY = 2
 LENGTH_FIELDS = ("max_new_tokens", "short_answer_tokens")
-_MARKER = "<<combination-request-{}>>"
 DEFAULT_CAP = 64  # only when no part asked for a cap (every built-in part does)
 
 
@@ -167,182 +130,13 @@ def describe_combinations() -> str:
         "to run them together. Each part is fitted as it would be alone, reusing its artifacts (an adapter "
         "trained by lora is not trained again for rag+lora). The parts' prompts are merged: system prompts "
         "joined (prompting parts first, retrieval last), then few-shot turns, then the user turn of the part "
-        "that rewrote it (retrieved chunks + question); the answer goes through the adapter of the weight-"
+        "that rewrote it (retrieved chunks + question; with few-shot turns the chunks join the system prompt "
+        "and the question is asked bare, as in the examples); the answer goes through the adapter of the weight-"
         "changing part, of which there may be at most one. Part parameters are the single strategy's "
         "(--set rag.k=6 applies inside rag+lora) unless overridden for the combination: "
         "--set rag+lora.rag.k=6. After the single strategies, `advisor evaluate` runs the combination of the "
         "per-kind winners when they beat the overall leader significantly on their kinds (--no-combine to "
         "skip).")
-
-
-# --- the proxy backend parts see -------------------------------------------------------------
-
-@dataclass
-class RecordedRequest:
-    messages: list[Message]
-    max_new_tokens: int | None
-
-
-@dataclass
-class Tap:
-    """Shared by every proxy of one part: whether to record, what was recorded, adapters asked for."""
-
-    recording: bool = False
-    requests: list[RecordedRequest] = field(default_factory=list)
-    adapters: list[PartBackend] = field(default_factory=list)
-
-    @contextmanager
-    def record(self) -> Iterator[list[RecordedRequest]]:
-        self.recording, self.requests = True, []
-        try:
-            yield self.requests
-        finally:
-            self.recording = False
-
-
-class PartBackend(WrappingBackend):
-    """The backend a part sees: the real one while it fits; a recorder while the combination
-    captures its messages. Its identity, weights and tokenizer are the real backend's, so
-    artifact keys and response-cache keys are the same as for the single strategy."""
-
-    def __init__(self, inner: Backend, tap: Tap):
-        super().__init__(inner)
-        self.tap = tap
-
-    @property
-    def supports_loglikelihood(self) -> bool:  # while recording, every probe goes through generate
-        return not self.tap.recording and self.inner.supports_loglikelihood
-
-    @property
-    def usage(self):
-        return self.inner.usage
-
-    def __getattr__(self, name: str) -> Any:  # tokenizer, device, model_path, ...: the real backend's
-        if name in {"inner", "tap"}:
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-    def _generate_batch(self, requests: list[GenerationRequest]) -> list[Completion]:
-        return self.generate(requests)
-
-    def generate(self, requests: list[GenerationRequest],
-                 progress: ProgressCallback | None = None) -> list[Completion]:
-        if not self.tap.recording:
-            return self.inner.generate(requests, progress)
-        completions = []
-        for request in requests:
-            index = len(self.tap.requests)
-            self.tap.requests.append(RecordedRequest([dict(m) for m in request.messages], request.max_new_tokens))
-            completions.append(Completion(text=_MARKER.format(index), input_tokens=0, output_tokens=0,
-                                          latency_s=0.0, compute_s=0.0))
-        if progress and requests:
-            progress(len(requests))
-        return completions
-
-    def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
-        if not self.tap.recording:
-            return self.inner.loglikelihood(messages, choices)
-        self.tap.requests.append(RecordedRequest([dict(m) for m in messages], None))
-        return [0.0] * len(choices)
-
-    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
-        if not self.tap.recording:
-            return self.inner.timed_loglikelihood(messages, choices)
-        return self.loglikelihood(messages, choices), 0.0
-
-    def with_adapter(self, adapter_path: str | None) -> PartBackend:
-        view = PartBackend(self.inner.with_adapter(adapter_path), self.tap)
-        self.tap.adapters.append(view)
-        return view
-
-    def close(self) -> None:  # the runner owns the real backend
-        return None
-
-
-# --- merging ---------------------------------------------------------------------------------
-
-@dataclass
-class Contribution:
-    """What one part would send for one probe."""
-
-    part: str
-    messages: list[Message]
-    max_new_tokens: int | None = None
-    sources: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Merged:
-    messages: list[Message]
-    max_new_tokens: int | None
-    sources: list[str]
-    system_from: list[str]
-    examples_from: list[str]
-    user_turn_from: list[str]
-
-
-def context_lead(rewrite: str, question: str) -> str | None:
-    """What a rewritten user turn puts before the question (retrieved context), without the
-    question's own label line ("Question: "); None when the rewrite does not end with the question."""
-    if rewrite == question or not rewrite.endswith(question):
-        return None
-    body, _, _label = rewrite[: -len(question)].rpartition("\n")
-    return body.strip() or None
-
-
-def merge_contributions(question: str, contributions: list[Contribution]) -> Merged:
-    """One prompt from the parts' prompts, `contributions` in merge order (see the module doc)."""
-    systems: list[tuple[str, str]] = []  # (text, part)
-    turns: list[Message] = []
-    turn_blocks: list[list[Message]] = []
-    examples_from: list[str] = []
-    rewrites: dict[str, list[str]] = {}
-    for c in contributions:
-        messages = c.messages
-        if not messages or messages[-1].get("role") != "user":
-            raise AdvisorError(f"part '{c.part}' sent a prompt that does not end with a user turn; it cannot be "
-                               f"combined")
-        lead = 0
-        while lead < len(messages) - 1 and messages[lead].get("role") == "system":
-            lead += 1
-        for system in messages[:lead]:
-            text = system["content"].strip()
-            if not text or any(text in kept for kept, _ in systems):
-                continue
-            covered = [i for i, (kept, _) in enumerate(systems) if kept in text]
-            if covered:  # a longer prompt containing ones already kept replaces them, at the first's place
-                first = covered[0]
-                systems[first] = (text, c.part)
-                systems = [s for i, s in enumerate(systems) if i == first or i not in covered]
-            else:
-                systems.append((text, c.part))
-        block = [dict(m) for m in messages[lead:-1]]
-        if block and block not in turn_blocks:
-            turn_blocks.append(block)
-            turns.extend(block)
-            examples_from.append(c.part)
-        final = messages[-1]["content"]
-        if final != question:
-            rewrites.setdefault(final, []).append(c.part)
-    if len(rewrites) > 1:
-        who = [parts[0] for parts in rewrites.values()]
-        raise AdvisorError(f"parts {' and '.join(who)} both rewrite the question, differently; a combination takes "
-                           f"the final user turn from one part (drop one, or give them the same retrieval settings)")
-    user, user_from = (next(iter(rewrites.items())) if rewrites else (question, []))
-    system = "\n".join(text for text, _ in systems)
-    lead = context_lead(user, question) if turns else None
-    if lead:  # context first, then the examples next to a question asked the way they were
-        system, user = (f"{system}\n\n{lead}" if system else lead), question
-    merged: list[Message] = []
-    if system:
-        merged.append({"role": "system", "content": system})
-    merged.extend(turns)
-    merged.append({"role": "user", "content": user})
-    caps = [c.max_new_tokens for c in contributions if c.max_new_tokens is not None]
-    sources = list(dict.fromkeys(s for c in contributions for s in c.sources))
-    return Merged(messages=merged, max_new_tokens=min(caps) if caps else None, sources=sources,
-                  system_from=list(dict.fromkeys(p for _, p in systems)), examples_from=examples_from,
-                  user_turn_from=user_from)
 
 
 class _Caps:
@@ -442,7 +236,7 @@ class CombinationStrategy(Strategy):
                 raise AdvisorError(f"part '{part}' returned {len(answers)} answers for {len(probes)} probes")
             out = []
             for probe, answer in zip(probes, answers):
-                request = _recorded(answer, recorded)
+                request = recorded_request(answer, recorded)
                 if request is None:  # it post-processed the text or answered otherwise: ask for this probe alone
                     with tap.record() as alone:
                         single = strategy.answer([probe])
@@ -504,13 +298,3 @@ def _saved_s(ctx: FitContext) -> float:
     if ctx.teacher is not ctx.backend:
         saved += getattr(ctx.teacher, "saved_s", 0.0)
     return saved
-
-
-def _recorded(answer: Answer, recorded: list[RecordedRequest]) -> RecordedRequest | None:
-    text = answer.text.strip()
-    prefix, _, suffix = _MARKER.partition("{}")
-    if text.startswith(prefix) and text.endswith(suffix):
-        index = text[len(prefix):len(text) - len(suffix)]
-        if index.isdigit() and int(index) < len(recorded):
-            return recorded[int(index)]
-    return None
