@@ -137,6 +137,9 @@ def test_mix_crossing_says_where_the_verdict_changes():
     assert (fact.direction, fact.challenger) == ("below", "dpo")
     assert fact.describe() == "if fact is less than 52% of traffic (now 80%), dpo is more accurate than rag"
     assert mix_crossings("rag", {"rag": {"fact": 1.0}, "dpo": {"fact": 0.5}}, {"fact": 1.0}) == []
+    # Equal at a fact share of 0.996: a crossing that would print as "more than 100% of traffic" is not shown.
+    nearly_all = {"rag": {"fact": 0.2, "form": 0.0}, "few_shot": {"fact": 0.199, "form": 0.25}}
+    assert [c.share_at for c in mix_crossings("few_shot", nearly_all, {"fact": 0.5, "form": 0.5})] == []
 
 
 def test_parse_and_check_the_mix():

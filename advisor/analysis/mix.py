@@ -88,6 +88,11 @@ class MixCrossing(BaseModel):
                 f"{self.challenger} is more accurate than {self.leader}")
 
 
+# Crossings nearer than this to 0% or 100% of traffic would read "more than 100%": a kind that is
+# all the traffic is the per-kind table's question, not the mix's.
+SHOWN_SHARES = (0.01, 0.99)
+
+
 def mix_crossings(leader: str, by_kind: dict[str, dict[str, float]], mix: dict[str, float]) -> list[MixCrossing]:
     """For each kind, the nearest share at which another strategy's mix accuracy passes the
     leader's, the other kinds keeping their relative shares. Accuracy point estimates only:
@@ -113,7 +118,7 @@ def mix_crossings(leader: str, by_kind: dict[str, dict[str, float]], mix: dict[s
             if slope == lead_slope:
                 continue
             t = (lead_base - base) / (slope - lead_slope)
-            if not 0.0 < t < 1.0 or abs(t - share) < 1e-9:
+            if not SHOWN_SHARES[0] <= t <= SHOWN_SHARES[1] or abs(t - share) < 1e-9:
                 continue
             direction = "above" if slope > lead_slope else "below"
             if (direction == "above") != (t > share):
