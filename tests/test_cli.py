@@ -57,6 +57,12 @@ def test_the_readme_strategy_example_runs(fake_backend, tiny_corpus, tiny_probes
     assert [a.probe_id for a in answers] == [p.id for p in probes]
     assert all(len(a.text.split()) <= 5 for a in answers)
 
+    # The second example holds the strategy to the contract, on the tiny corpus in place of the user's.
+    start = section.index("```python", section.index("```python") + 9) + len("```python")
+    check_code = section[start:section.index("```\n", start)].replace('"my_corpus', f'"{TINY}')
+    exec(compile(check_code, "README.md", "exec"), namespace)
+    namespace["test_terse_keeps_the_contract"](tmp_path / "contract")
+
 
 def run_cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "advisor.cli", *args], capture_output=True, text=True,
