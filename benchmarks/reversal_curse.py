@@ -24,7 +24,9 @@ Still unmeasured: which settings make plain lora on the documents answer forward
 baseline. `--people 16 baseline lora:data=corpus,budget=until_memorized,max_steps=60,recall_every=10`
 was started on 2 cores under a load average of 8-17 at nice 19 and had not printed the baseline
 line after 34 minutes (4 CPU-minutes); one 100-token forward pass took 21 s of wall time at that
-load, so it was stopped. The levers to measure, one at a time, each against the same baseline:
+load, so it was stopped. `--people 4 baseline` (9.5 minutes of wall time at that load): forward
+1/4, reverse 1/4, document recall 0%, forward in document form 1/4 (the base model knows none of
+the names, in either form). The levers to measure, one at a time, each against the same baseline:
 max_steps / until_memorized, learning_rate, rank and target_modules, max_length, documents_as.
 """
 
