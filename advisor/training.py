@@ -112,6 +112,27 @@ def text_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> li
             for i in range(0, len(stream), max_length) if len(stream[i:i + max_length]) > 1]
 
 
+DOCUMENT_REQUEST = "Tell me what you know about {title}."
+
+
+def document_title(doc_id: str, text: str) -> str:
+    """A document's first markdown heading, else its file name without extension."""
+    for line in text.splitlines():
+        if line.startswith("#"):
+            return line.lstrip("#").strip()
+    return doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+
+def document_chat_examples(tokenizer, corpus: Corpus, system_prompt: str, max_length: int) -> list[Example]:
+    """Each document as the assistant's reply to a request about its title, in the chat template the
+    questions are asked in; the loss counts only the document. Facts are then learned in the state
+    the model answers from rather than in raw text, which the questions never look like."""
+    examples = [chat_example(tokenizer, chat(system_prompt, DOCUMENT_REQUEST.format(title=document_title(d.id, d.text))),
+                             d.text.strip(), max_length, "corpus")
+                for d in corpus.documents]
+    return [e for e in examples if e is not None]
+
+
 def statement_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> list[Example]:
     """Short statements packed whole into windows of at most `max_length` tokens: unlike
     `text_examples`, no statement is cut in two, so a reversal is always learned in one piece."""

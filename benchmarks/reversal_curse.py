@@ -5,12 +5,29 @@ stops fine-tuning from learning forward facts can be found by small experiments.
 Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N]
        RUN [RUN ...] where RUN is NAME or NAME:param=value,param=value
        e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
+       lora:data=corpus,documents_as=chat,budget=until_memorized,max_steps=60,recall_every=10
+
+Each trained adapter and the baseline are also asked the forward questions in the documents' own
+form ("X is the mentor of" -> choices, no chat; "forward in document form"), beside the chat
+questions, and the documents' cloze recall is printed: a fact not memorized (low recall, low
+document-form forward) needs more passes or a higher learning rate; a fact memorized but not
+reached through a chat question (high document-form forward, chat forward near chance) points at
+the mismatch between raw-text training and chat questions, which `documents_as=chat` (each
+document as the assistant's reply, in the chat template) is there to test.
 
 Measured on 2 shared AVX2 cores, fp32, seed 0 (`--people 16`: the first 16 biographies):
 baseline forward 3/16 (19%), reverse 4/16 (25%); on an earlier 40-person build of the corpus,
 baseline forward 7/40 (18%), reverse 8/40 (20%). Multiple choice costs about 4 CPU-seconds per
 probe (four choices, full logits), so a 16-person run of baseline plus one trained adapter is
 tens of CPU-minutes; lora with budget=until_memorized had not finished on a loaded machine.
+Still unmeasured: which settings make plain lora on the documents answer forward questions above
+baseline. `--people 16 baseline lora:data=corpus,budget=until_memorized,max_steps=60,recall_every=10`
+was started on 2 cores under a load average of 8-17 at nice 19 and had not printed the baseline
+line after 34 minutes (4 CPU-minutes); one 100-token forward pass took 21 s of wall time at that
+load, so it was stopped. `--people 4 baseline` (9.5 minutes of wall time at that load): forward
+1/4, reverse 1/4, document recall 0%, forward in document form 1/4 (the base model knows none of
+the names, in either form). The levers to measure, one at a time, each against the same baseline:
+max_steps / until_memorized, learning_rate, rank and target_modules, max_length, documents_as.
 """
 
 from __future__ import annotations
@@ -44,6 +61,27 @@ def small_corpus(people: int) -> str:
     folder = Path(tempfile.mkdtemp(prefix="reversal-"))
     write_corpus(folder, *reversal_corpus(people=people))
     return str(folder)
+
+
+def document_form_forward(model, tokenizer, probes) -> list[bool]:
+    """Forward probes asked in the documents' own form, no chat: the evidence sentence cut before
+    the answer ("X is the mentor of"), each choice scored as its continuation. Tells a fact that
+    was not learned from one that was learned but is not reached through a chat question."""
+    import torch
+
+    correct = []
+    for probe in probes:
+        prompt_ids = tokenizer.encode(probe.evidence[:probe.evidence.rindex(probe.answer)].rstrip(),
+                                      add_special_tokens=False)
+        scores = []
+        for choice in probe.choices:
+            ids = tokenizer.encode(" " + choice, add_special_tokens=False)
+            with torch.inference_mode():
+                logits = model(input_ids=torch.tensor([prompt_ids + ids])).logits[0].float()
+            logprobs = torch.log_softmax(logits, dim=-1)
+            scores.append(sum(float(logprobs[len(prompt_ids) + i - 1, t]) for i, t in enumerate(ids)))
+        correct.append(probe.choices[max(range(len(scores)), key=scores.__getitem__)] == probe.answer)
+    return correct
 
 
 def main() -> None:
@@ -88,9 +126,11 @@ def main() -> None:
                             f"95% CI {low:.0%}-{high:.0%})")
             picked = Counter(a.text for a in answers)
             line.append(f"fit {fit_s:.0f} s")
-            if getattr(strategy, "adapter_path_", None):
-                hf = strategy.backend_.unwrap()
+            hf = strategy.backend_.unwrap() if getattr(strategy, "adapter_path_", None) else backend.unwrap()
+            if getattr(strategy, "adapter_path_", None) or name == "baseline":
                 line.append(f"document recall {recall(hf.model, hf.tokenizer, cloze_items(corpus)):.0%}")
+                plain = document_form_forward(hf.model, hf.tokenizer, [p for p in test if p.kind == "fact"])
+                line.append(f"forward in document form {sum(plain)}/{len(plain)}")
             if "steps" in info:
                 line.append(f"steps {info['steps']}, loss {info['train_loss_first']} -> {info['train_loss_last']}")
             line.append(f"most picked choice x{picked.most_common(1)[0][1]}")

@@ -17,7 +17,8 @@ from advisor.augmentation import AugmentationMix, augment
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.recall_check import cloze_items, recall
 from advisor.strategy import FitContext, Strategy
-from advisor.training import (ADAPTER_DIR, Example, LoraTrainingParams, corpus_texts, data_hash, fresh_base_model,
+from advisor.training import (ADAPTER_DIR, Example, LoraTrainingParams, corpus_texts, data_hash,
+                              document_chat_examples, fresh_base_model,
                               model_identity, qa_examples, save_adapter, statement_examples, text_examples,
                               train_lora)
 
@@ -26,6 +27,10 @@ class LoraParams(LoraTrainingParams):
     data: Literal["qa", "corpus", "both"] = Field(
         "qa", description="train on the train split's question/answer pairs in the chat template (fast, "
         "teaches the house form), on the documents' text (continued pre-training), or both")
+    documents_as: Literal["text", "chat"] = Field(
+        "text", description="with the documents (data corpus or both): raw text packed into max_length windows "
+        "(continued pre-training), or each document as the assistant's reply to a request about its title, in "
+        "the chat template the questions are asked in (facts learned where the model answers from)")
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt in training and answering")
     paraphrases_per_fact: int = Field(0, ge=0, le=8, description="with the documents (data corpus or both), this "
                                       "many rewordings of each sentence that states a fact: FT-par; 0 trains on "
@@ -78,7 +83,10 @@ class LoraStrategy(AdapterStrategy):
         if p.data in ("qa", "both"):
             examples += qa_examples(tokenizer, ctx.train_probes, p.system_prompt, p.max_length)
         if p.data in ("corpus", "both"):
-            examples += text_examples(tokenizer, corpus_texts(ctx.corpus), p.max_length, "corpus")
+            if p.documents_as == "chat":
+                examples += document_chat_examples(tokenizer, ctx.corpus, p.system_prompt, p.max_length)
+            else:
+                examples += text_examples(tokenizer, corpus_texts(ctx.corpus), p.max_length, "corpus")
             if p.paraphrases_per_fact:
                 mix = AugmentationMix(paraphrases_per_fact=p.paraphrases_per_fact, reversals=False,
                                       global_links_per_doc=0)

@@ -38,6 +38,30 @@ def test_qa_examples_count_only_the_answer(hf_backend, tiny_probes):
     assert "<|im_end|>" in learned and DEFAULT_SYSTEM_PROMPT not in learned
 
 
+def test_document_title_is_the_first_heading_else_the_file_name():
+    from advisor.training import document_title
+
+    assert document_title("people/miskva-plou.md", "intro\n# Miskva Plou\n\ntext") == "Miskva Plou"
+    assert document_title("people/miskva-plou.md", "no heading here") == "miskva-plou"
+
+
+@pytest.mark.integration
+def test_documents_as_chat_count_only_the_document(default_model, tiny_corpus):
+    from transformers import AutoTokenizer
+
+    from advisor.prompts import DEFAULT_SYSTEM_PROMPT
+    from advisor.training import IGNORE, document_chat_examples
+
+    tok = AutoTokenizer.from_pretrained(default_model.path)
+    examples = document_chat_examples(tok, tiny_corpus, DEFAULT_SYSTEM_PROMPT, 4096)
+    assert len(examples) == len(tiny_corpus.documents)
+    first, doc = examples[0], tiny_corpus.documents[0]
+    learned = tok.decode([t for t, label in zip(first.input_ids, first.labels) if label != IGNORE])
+    assert learned.startswith(doc.text.strip()[:40])
+    assert "<|im_end|>" in learned and DEFAULT_SYSTEM_PROMPT not in learned
+    assert "Tell me what you know about" in tok.decode(first.input_ids)
+
+
 @pytest.mark.integration
 def test_lora_trains_changes_weights_lowers_loss_and_is_reused(hf_backend, tmp_path, tiny_corpus, tiny_probes):
     ctx = training_context(hf_backend, tmp_path, tiny_corpus, tiny_probes)
