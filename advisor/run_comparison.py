@@ -39,6 +39,7 @@ class StrategyChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
+    family: str = ""
     status_a: str | None  # None: the strategy is not in that run
     status_b: str | None
     accuracy_a: float | None = None  # stored, on each run's own probes
@@ -59,7 +60,12 @@ class StrategyChange(BaseModel):
     p95_ms_a: float | None = None  # single-request p95 where measured, else batched
     p95_ms_b: float | None = None
     fit_s_a: float | None = None
-    fit_s_b: float | None = None
+    fit_s_b: float | None = None  # after a corpus edit: what absorbing it cost (re-index or retrain)
+    embedded_chunks: int | None = None  # retrieval in run B: chunks it embedded (only the edited ones if derived)
+    edited: int = 0  # shared probes drawn from edited documents
+    edited_accuracy_a: float | None = None
+    edited_accuracy_b: float | None = None
+    edited_lost: list[str] = Field(default_factory=list)  # right in A, wrong in B, from edited documents
 
     @property
     def compared(self) -> bool:
@@ -85,6 +91,7 @@ class RunComparison(BaseModel):
     shared_probes: int  # probe ids in both runs
     same_probe_set: bool
     same_corpus: bool
+    edited_documents: list[str] | None = None  # changed, added or removed ids; None: a run lacks fingerprints
     alpha: float = ALPHA
     strategies: list[StrategyChange]
 
@@ -126,8 +133,9 @@ def _cost_per_1k(result: StrategyResult) -> float | None:
     return None if result.cost is None else result.cost.per_1k_queries_usd
 
 
-def _change(name: str, a: StrategyResult | None, b: StrategyResult | None) -> StrategyChange:
-    change = StrategyChange(name=name, status_a=a.status if a else None, status_b=b.status if b else None)
+def _change(name: str, a: StrategyResult | None, b: StrategyResult | None, edited_ids: set[str]) -> StrategyChange:
+    change = StrategyChange(name=name, family=(b or a).family, status_a=a.status if a else None,
+                            status_b=b.status if b else None)
     for side, result in (("a", a), ("b", b)):
         if result is None or result.status != OK:
             continue
@@ -136,6 +144,8 @@ def _change(name: str, a: StrategyResult | None, b: StrategyResult | None) -> St
         setattr(change, f"cost_per_1k_{side}", _cost_per_1k(result))
         setattr(change, f"p95_ms_{side}", _p95_ms(result))
         setattr(change, f"fit_s_{side}", result.fit_s)
+    if b is not None and "embedded_chunks" in b.fit_info:
+        change.embedded_chunks = b.fit_info["embedded_chunks"]
     if a is None or b is None or a.status != OK or b.status != OK:
         return change
     before = {s.answer.probe_id: s.score.correct for s in a.answers}
@@ -149,7 +159,27 @@ def _change(name: str, a: StrategyResult | None, b: StrategyResult | None) -> St
     change.difference, change.difference_ci, change.p_value = test.difference, test.difference_ci, test.p_value
     change.gained = [i for i in ids if after[i] and not before[i]]
     change.lost = [i for i in ids if before[i] and not after[i]]
+    edited = [i for i in ids if i in edited_ids]
+    if edited:
+        change.edited = len(edited)
+        change.edited_accuracy_a = sum(before[i] for i in edited) / len(edited)
+        change.edited_accuracy_b = sum(after[i] for i in edited) / len(edited)
+        change.edited_lost = [i for i in change.lost if i in edited_ids]
     return change
+
+
+def edited_documents(run_a: RunResult, run_b: RunResult) -> list[str] | None:
+    """Documents added, removed or changed between the runs; None when a run did not record fingerprints."""
+    old, new = run_a.manifest.document_fingerprints, run_b.manifest.document_fingerprints
+    if not old or not new:
+        return None
+    return sorted(d for d in old.keys() | new.keys() if old.get(d) != new.get(d))
+
+
+def probes_from(run: RunResult, documents: list[str]) -> set[str]:
+    """Ids of the run's probes drawn from these documents (their `source_doc`)."""
+    wanted = set(documents)
+    return {str(p["id"]) for p in run.probes if p.get("source_doc") in wanted}
 
 
 def compare_runs(run_a: RunResult, run_b: RunResult, *, label_a: str = "A", label_b: str = "B") -> RunComparison:
@@ -157,7 +187,9 @@ def compare_runs(run_a: RunResult, run_b: RunResult, *, label_a: str = "A", labe
     by_name_a = {s.name: s for s in run_a.strategies}
     by_name_b = {s.name: s for s in run_b.strategies}
     names = list(by_name_a) + [n for n in by_name_b if n not in by_name_a]
-    changes = [_change(n, by_name_a.get(n), by_name_b.get(n)) for n in names]
+    edited = edited_documents(run_a, run_b)
+    edited_ids = probes_from(run_a, edited or []) | probes_from(run_b, edited or [])
+    changes = [_change(n, by_name_a.get(n), by_name_b.get(n), edited_ids) for n in names]
     compared = [c for c in changes if c.compared]
     for change, adjusted in zip(compared, holm([c.p_value for c in compared])):
         change.p_holm = adjusted
@@ -166,4 +198,4 @@ def compare_runs(run_a: RunResult, run_b: RunResult, *, label_a: str = "A", labe
         a=_side(label_a, run_a), b=_side(label_b, run_b),
         shared_probes=len(scored_probe_ids(run_a) & scored_probe_ids(run_b)),
         same_probe_set=m_a.probes_fingerprint == m_b.probes_fingerprint,
-        same_corpus=m_a.corpus_fingerprint == m_b.corpus_fingerprint, strategies=changes)
+        same_corpus=m_a.corpus_fingerprint == m_b.corpus_fingerprint, edited_documents=edited, strategies=changes)

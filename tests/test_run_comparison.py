@@ -114,3 +114,38 @@ def test_cli_compare_on_a_folder_without_results_is_a_one_line_error(tmp_path):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(cli, ["compare", str(tmp_path / "empty"), str(tmp_path / "empty")])
     assert isinstance(result.exception, InputError) and "empty" in str(result.exception)
+
+
+def drifted_runs():
+    """Document d1 changed; probes p000-p003 come from it. rag (re-indexed, 1 chunk embedded) keeps them
+    right; lora (retrained for 600 s) loses p000-p002."""
+    before = make_run({"rag": right(range(10)), "lora": right(range(10))})
+    after = make_run({"rag": right(range(10)), "lora": right(range(3, 10))})
+    for run, d1 in ((before, "old"), (after, "new")):
+        run.manifest.document_fingerprints = {"d1": d1, "d2": "same"}
+        for probe in run.probes:
+            probe["source_doc"] = "d1" if probe["id"] in {"p000", "p001", "p002", "p003"} else "d2"
+        rag, lora = run.strategies
+        rag.family, lora.family = "retrieval", "training"
+    after.strategies[0].fit_s, after.strategies[0].fit_info = 1.5, {"embedded_chunks": 1}
+    after.strategies[1].fit_s = 600.0
+    return before, after
+
+
+def test_edited_documents_decay_and_repair_cost():
+    comparison = compare_runs(*drifted_runs())
+    assert comparison.edited_documents == ["d1"]
+    rag, lora = comparison.strategy("rag"), comparison.strategy("lora")
+    assert (rag.edited, rag.edited_accuracy_a, rag.edited_accuracy_b, rag.edited_lost) == (4, 1.0, 1.0, [])
+    assert (lora.edited_accuracy_a, lora.edited_accuracy_b) == (1.0, 0.25)
+    assert lora.edited_lost == ["p000", "p001", "p002"]
+    text = render_comparison_markdown(comparison)
+    assert "1 document changed between the runs: d1; 4 shared probes come from them." in text
+    assert "| rag | retrieval | 100% | no | none | 1.5 s (re-index, 1 chunk embedded) |" in text
+    assert "| lora | training | 100% → 25% | yes | p000, p001, p002 | 10.0 min (retrain) |" in text
+    assert "Edited documents" in render_comparison_html(comparison)
+
+
+def test_no_edited_documents_section_without_fingerprints(comparison):
+    assert comparison.edited_documents is None
+    assert "Edited documents" not in render_comparison_markdown(comparison)

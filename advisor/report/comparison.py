@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.formatting import NA, holm, ms, p_value, pct, usd
+from advisor.formatting import NA, holm, ms, p_value, pct, plural, seconds, usd
 from advisor.run_comparison import RunComparison, StrategyChange
 
 MAX_LISTED = 20  # flipped probe ids listed per strategy and direction; the JSON has them all
@@ -83,6 +83,40 @@ def flip_rows(comparison: RunComparison) -> list[dict[str, str]]:
             for c in comparison.strategies if c.lost or c.gained]
 
 
+REPAIR = {"retrieval": "re-index", "training": "retrain"}
+
+
+def drift_lines(comparison: RunComparison) -> list[str]:
+    """Which documents changed and how many shared probes come from them; empty when none changed."""
+    edited = comparison.edited_documents
+    if not edited:
+        return []
+    probes = max((c.edited for c in comparison.strategies), default=0)
+    return [f"{len(edited)} document{'s' if len(edited) != 1 else ''} changed between the runs: {', '.join(edited)}; "
+            f"{probes} shared probe{'s' if probes != 1 else ''} come from them. Repair is the fit on the edited "
+            f"corpus in run B (from its stored fit time): re-indexing for retrieval, retraining for adapters."]
+
+
+def drift_rows(comparison: RunComparison) -> list[dict[str, str]]:
+    rows = []
+    for c in comparison.strategies:
+        if not c.edited:
+            continue
+        how = REPAIR.get(c.family, "refit")
+        if c.embedded_chunks is not None:
+            how += f", {plural(c.embedded_chunks, 'chunk')} embedded"
+        decayed = (c.edited_accuracy_b or 0) < (c.edited_accuracy_a or 0)
+        rows.append({"strategy": c.name, "family": c.family,
+                     "accuracy": _arrow(pct(c.edited_accuracy_a, 0), pct(c.edited_accuracy_b, 0)),
+                     "decayed": "yes" if decayed else "no", "lost": _ids(c.edited_lost) or "none",
+                     "repair": f"{seconds(c.fit_s_b)} ({how})"})
+    return rows
+
+
+DRIFT_COLUMNS = [("strategy", "Strategy"), ("family", "Family"), ("accuracy", "On edited documents' probes"),
+                 ("decayed", "Decayed"), ("lost", "Lost"), ("repair", "Repair")]
+
+
 STRATEGY_COLUMNS = [("strategy", "Strategy"), ("accuracy_a", "Accuracy A"), ("accuracy_b", "Accuracy B"),
                     ("change", "Change (shared)"), ("shared", "Shared"), ("lost", "Lost"), ("gained", "Gained"),
                     ("p", "McNemar"), ("holm", "Holm"), ("cost", "Cost / 1k queries"), ("cost_delta", "Δ cost"),
@@ -107,6 +141,9 @@ def render_comparison_markdown(comparison: RunComparison) -> str:
     if rows:
         lines += ["", "## Accuracy by kind (A → B)", "",
                   *_table([("strategy", "Strategy"), *((k, k) for k in kinds)], rows)]
+    drift = drift_rows(comparison)
+    if drift:
+        lines += ["", "## Edited documents", "", *drift_lines(comparison), "", *_table(DRIFT_COLUMNS, drift)]
     flips = flip_rows(comparison)
     lines += ["", "## Flipped probes", ""]
     if flips:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from jinja2 import Environment, StrictUndefined
 
-from advisor.report.comparison import STRATEGY_COLUMNS, flip_rows, headline, kind_rows, strategy_rows
+from advisor.report.comparison import (DRIFT_COLUMNS, STRATEGY_COLUMNS, drift_lines, drift_rows, flip_rows, headline,
+                                       kind_rows, strategy_rows)
 from advisor.run_comparison import RunComparison
 
 TEMPLATE = """<!doctype html>
@@ -30,6 +31,10 @@ strategies compared); accuracies are each run's own.</p>
 <table><tr><th>Strategy</th>{% for kind in kinds %}<th>{{ kind }}</th>{% endfor %}</tr>
 {% for row in kind_rows %}<tr><td>{{ row.strategy }}</td>{% for kind in kinds %}<td>{{ row[kind] }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% endif %}
+{% if drift %}<h2>Edited documents</h2>{% for line in drift_lines %}<p>{{ line }}</p>{% endfor %}
+<table><tr>{% for _, title in drift_columns %}<th>{{ title }}</th>{% endfor %}</tr>
+{% for row in drift %}<tr>{% for key, _ in drift_columns %}<td>{{ row[key] }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endif %}
 <h2>Flipped probes</h2>
 {% if flips %}<table><tr><th>Strategy</th><th>Lost (right in A, wrong in B)</th><th>Gained (wrong in A, right in B)</th></tr>
 {% for row in flips %}<tr><td>{{ row.strategy }}</td><td>{{ row.lost }}</td><td>{{ row.gained }}</td></tr>
@@ -43,4 +48,5 @@ def render_comparison_html(comparison: RunComparison) -> str:
     kinds, kinds_table = kind_rows(comparison)
     return environment.from_string(TEMPLATE).render(
         headline=headline(comparison), columns=STRATEGY_COLUMNS, rows=strategy_rows(comparison), kinds=kinds,
-        kind_rows=kinds_table, flips=flip_rows(comparison))
+        kind_rows=kinds_table, flips=flip_rows(comparison), drift=drift_rows(comparison),
+        drift_lines=drift_lines(comparison), drift_columns=DRIFT_COLUMNS)
