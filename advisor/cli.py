@@ -182,7 +182,8 @@ def check(run: Path, baseline: Path | None, max_drop, any_drop, min_accuracy, fa
     if junit_path is not None:
         from advisor.report.junit import write_junit
 
-        click.echo(f"JUnit: {write_junit(result, junit_path, run_label=run.name)}")
+        label = run.name if run.is_dir() else run.parent.name
+        click.echo(f"JUnit: {write_junit(result, junit_path, run_label=label)}")
     if not result.passed:
         raise SystemExit(1)
 

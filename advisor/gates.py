@@ -43,7 +43,6 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     skipped: str | None = None  # not applicable in this run: why
-    fit_s: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -100,7 +99,7 @@ def check_run(run: RunResult, options: GateOptions, comparison: RunComparison | 
     """Every strategy of the run (and any the baseline had that the run lacks) as one outcome."""
     outcomes: dict[str, Outcome] = {}
     for result in run.strategies:
-        outcome = Outcome(name=result.name, fit_s=result.fit_s)
+        outcome = Outcome(name=result.name)
         if result.status == "failed":
             outcome.failures.append(f"failed: {result.reason or 'no reason recorded'}")
         elif result.status != OK:
