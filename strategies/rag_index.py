@@ -27,7 +27,8 @@ def previous_index(artifacts: ArtifactStore, key_parts: dict[str, Any],
     best, best_kept = None, 0
     for path, meta in artifacts.published(KIND):
         parts, old = meta.get("key_parts", {}), meta.get("info", {}).get("documents")
-        if not old or parts.get("chunking") != key_parts["chunking"] or parts.get("embedding") != key_parts["embedding"]:
+        same_kind = all(parts.get(k) == key_parts[k] for k in ("chunking", "embedding"))
+        if not old or not same_kind:
             continue
         kept = sum(1 for doc_id, fingerprint in old.items() if documents.get(doc_id) == fingerprint)
         if kept > best_kept:

@@ -10,10 +10,11 @@ import json
 import shutil
 
 import pytest
+from click.testing import CliRunner
 from conftest import TINY
-from test_cli import run_cli
 
 from advisor.chunking import chunk_corpus
+from advisor.cli import cli
 from advisor.corpus import load_corpus
 
 pytestmark = pytest.mark.integration  # two evaluations with real embeddings and Chroma (about a minute)
@@ -21,10 +22,16 @@ pytestmark = pytest.mark.integration  # two evaluations with real embeddings and
 EDITED = "toasters.md"
 
 
+def run_cli(*args: str):
+    """In this process, so the embedding model loads once for both evaluations."""
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output[-2000:]
+    return result
+
+
 def evaluate(corpus, out):
-    result = run_cli("evaluate", str(corpus), "--probes", str(corpus / "probes.jsonl"), "--backend", "fake",
-                     "--strategies", "rag", "--no-combine", "--out", str(out), "--quiet")
-    assert result.returncode == 0, result.stderr[-2000:]
+    run_cli("evaluate", str(corpus), "--probes", str(corpus / "probes.jsonl"), "--backend", "fake",
+            "--strategies", "rag", "--no-combine", "--out", str(out), "--quiet")
     return json.loads((out / "results.json").read_text(encoding="utf-8"))
 
 
@@ -50,11 +57,10 @@ def test_an_edited_fact_is_re_embedded_alone_and_compare_shows_it(tmp_path):
     t4_price = next(a for a in rag_of(after)["answers"] if a["answer"]["probe_id"] == "tiny-0007")
     assert "95" in t4_price["answer"]["text"] and t4_price["score"]["correct"]
 
-    result = run_cli("compare", str(tmp_path / "before"), str(tmp_path / "after"), "--format", "json")
-    assert result.returncode == 0, result.stderr
-    comparison = json.loads(result.stdout)
+    comparison = json.loads(run_cli("compare", str(tmp_path / "before"), str(tmp_path / "after"),
+                                    "--format", "json").output)
     assert comparison["edited_documents"] == [EDITED]
     rag = next(s for s in comparison["strategies"] if s["name"] == "rag")
     assert rag["edited"] == 4 and rag["edited_lost"] == []  # the test split's four probes from toasters.md
-    text = run_cli("compare", str(tmp_path / "before"), str(tmp_path / "after")).stdout
+    text = run_cli("compare", str(tmp_path / "before"), str(tmp_path / "after")).output
     assert f"1 document changed between the runs: {EDITED}" in text

@@ -12,6 +12,10 @@ def _points(value: float | None) -> str:
     return NA if value is None else f"{value * 100:+.1f} pts"
 
 
+def _signed_usd(value: float | None) -> str:
+    return NA if value is None else f"{'+' if value >= 0 else '-'}{usd(abs(value))}"
+
+
 def _arrow(a: str, b: str) -> str:
     return a if a == b else f"{a} → {b}"
 
@@ -57,7 +61,7 @@ def strategy_rows(comparison: RunComparison) -> list[dict[str, str]]:
             "lost": str(len(c.lost)) if c.compared else NA, "gained": str(len(c.gained)) if c.compared else NA,
             "p": p_value(c.p_value), "holm": holm(c.p_holm),
             "cost": _arrow(usd(c.cost_per_1k_a), usd(c.cost_per_1k_b)),
-            "cost_delta": NA if c.cost_delta is None else f"{'+' if c.cost_delta >= 0 else '-'}{usd(abs(c.cost_delta))}",
+            "cost_delta": _signed_usd(c.cost_delta),
             "p95": _arrow(ms(c.p95_ms_a), ms(c.p95_ms_b)),
             "p95_delta": NA if c.p95_delta_ms is None else f"{c.p95_delta_ms:+,.0f} ms",
         })
