@@ -62,3 +62,15 @@ class ArtifactStore:
 
     def slot(self, kind: str, **key_parts: Any) -> ArtifactSlot:
         return ArtifactSlot(self.root, kind, key_parts)
+
+    def published(self, kind: str) -> list[tuple[Path, dict[str, Any]]]:
+        """Finished artifacts of one kind with their meta.json, newest first (to derive a new one from)."""
+        found = []
+        for meta_path in (self.root / kind).glob(f"*/{META_FILE}"):
+            if meta_path.parent.name.startswith(".tmp-"):  # being published, not finished
+                continue
+            try:
+                found.append((meta_path.stat().st_mtime, meta_path.parent, json.loads(meta_path.read_text("utf-8"))))
+            except (OSError, json.JSONDecodeError):
+                continue
+        return [(path, meta) for _, path, meta in sorted(found, key=lambda item: -item[0])]

@@ -120,6 +120,72 @@ def report(run_dir: Path, fmt: str) -> None:
         click.echo(str(path))
 
 
+@cli.command()
+@click.argument("run_a", type=click.Path(exists=True, path_type=Path))
+@click.argument("run_b", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md", help="Output format [md].")
+def compare(run_a: Path, run_b: Path, fmt: str) -> None:
+    """Compare two runs (directories or results.json): accuracy, flipped probes, cost, latency, recommendation."""
+    from advisor.report import load_run
+    from advisor.run_comparison import compare_runs
+
+    comparison = compare_runs(load_run(run_a), load_run(run_b), label_a=str(run_a), label_b=str(run_b))
+    if fmt == "json":
+        click.echo(comparison.model_dump_json(indent=2))
+    elif fmt == "html":
+        from advisor.report.comparison_html import render_comparison_html
+
+        click.echo(render_comparison_html(comparison))
+    else:
+        from advisor.report.comparison import render_comparison_markdown
+
+        click.echo(render_comparison_markdown(comparison), nl=False)
+
+
+@cli.command()
+@click.argument("run", type=click.Path(exists=True, path_type=Path))
+@click.option("--against", "baseline", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Baseline run to compare with (directory or results.json).")
+@click.option("--max-drop", type=click.FloatRange(min=0), default=None, metavar="POINTS",
+              help="Fail a strategy whose accuracy fell by more than POINTS percentage points against the "
+                   "baseline and significantly (McNemar, Holm) [0 with --against].")
+@click.option("--any-drop", is_flag=True, help="Fail drops beyond --max-drop even when they are not significant.")
+@click.option("--min-accuracy", "min_accuracy", multiple=True, metavar="NAME=VALUE",
+              help="Fail if strategy NAME's accuracy is below VALUE (0-1), e.g. rag=0.25 (repeatable).")
+@click.option("--fail-on-recommendation-change", is_flag=True, help="Fail if the recommended strategy changed.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write JUnit XML, one test case per strategy.")
+def check(run: Path, baseline: Path | None, max_drop, any_drop, min_accuracy, fail_on_recommendation_change,
+          junit_path: Path | None) -> None:
+    """Gate a run for CI: exit 1 if a strategy failed, fell below a floor or regressed against a baseline."""
+    from advisor.errors import InputError
+    from advisor.gates import GateOptions, check_run, parse_min_accuracy, summary_lines
+    from advisor.report import load_run
+    from advisor.run_comparison import compare_runs
+
+    if baseline is None and (max_drop is not None or any_drop or fail_on_recommendation_change):
+        raise InputError("--max-drop, --any-drop and --fail-on-recommendation-change need --against BASELINE_RUN")
+    current = load_run(run)
+    options = GateOptions(min_accuracy=parse_min_accuracy(min_accuracy, [s.name for s in current.strategies]),
+                          max_drop_points=0.0 if baseline is not None and max_drop is None else max_drop,
+                          any_drop=any_drop, fail_on_recommendation_change=fail_on_recommendation_change)
+    comparison = None
+    if baseline is not None:
+        comparison = compare_runs(load_run(baseline), current, label_a=str(baseline), label_b=str(run))
+        if comparison.shared_probes == 0:
+            raise InputError("shares no probe ids with the run, so nothing can be compared", path=baseline)
+    result = check_run(current, options, comparison)
+    for line in summary_lines(result):
+        click.echo(line)
+    if junit_path is not None:
+        from advisor.report.junit import write_junit
+
+        label = run.name if run.is_dir() else run.parent.name
+        click.echo(f"JUnit: {write_junit(result, junit_path, run_label=label)}")
+    if not result.passed:
+        raise SystemExit(1)
+
+
 @cli.group()
 def strategies() -> None:
     """Inspect the strategies the advisor can run."""

@@ -54,6 +54,10 @@ class Corpus(BaseModel):
     def fingerprint(self) -> str:
         return content_hash([[d.id, d.text] for d in sorted(self.documents, key=lambda d: d.id)])
 
+    def document_fingerprints(self) -> dict[str, str]:
+        """Each document's own hash, so an edit can be traced to the documents it touched."""
+        return {d.id: content_hash([d.id, d.text]) for d in self.documents}
+
     def by_id(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
 

@@ -119,6 +119,7 @@ class Manifest(BaseModel):
     corpus_fingerprint: str
     documents: int
     skipped_documents: list[str] = Field(default_factory=list)
+    document_fingerprints: dict[str, str] = Field(default_factory=dict)  # id -> hash: which documents an edit touched
     probes: str
     probes_fingerprint: str
     probe_counts: dict[str, dict[str, int]]

@@ -331,6 +331,7 @@ class Runner:
             backend=self.backend.name, corpus=str(self.config.corpus_dir),
             corpus_fingerprint=self.corpus.fingerprint(), documents=len(self.corpus.documents),
             skipped_documents=[f"{s.path} ({s.reason})" for s in self.corpus.skipped],
+            document_fingerprints=self.corpus.document_fingerprints(),
             probes=str(self.config.probes_path or self.run_dir / "probes.jsonl"),
             probes_fingerprint=self.probe_set.fingerprint(), probe_counts=self.probe_set.counts(),
             seed=self.config.seed, queries=self.config.queries, versions=package_versions(),

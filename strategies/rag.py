@@ -103,7 +103,7 @@ class RagStrategy(Strategy):
         self.progress_ = ctx.progress
         self.info_ = {"chunks": len(chunks), "documents": len(ctx.corpus.documents),
                       "index": "reused" if reused else "built", "index_location": where,
-                      "embedding_model": EMBEDDING_MODEL}
+                      "embedding_model": EMBEDDING_MODEL, **getattr(self, "update_", {})}
         return self
 
     # --- building or reusing the index ---------------------------------------------------------
@@ -119,15 +119,20 @@ class RagStrategy(Strategy):
     def _local_index(self, key_parts, chunks, ctx: FitContext):
         import chromadb
 
-        slot = ctx.artifacts.slot("chroma-index", **key_parts)
+        from strategies.rag_index import KIND, build_index, previous_index
+
+        slot = ctx.artifacts.slot(KIND, **key_parts)
         reused = slot.exists()
-        if not reused:
-            with slot.publish(info={"chunks": len(chunks)}) as tmp:
-                client = chromadb.PersistentClient(path=str(tmp / "chroma"))
-                try:
-                    self._add(self._store(client), chunks, ctx)
-                finally:
-                    client.close()  # flush and release the files before the directory is renamed
+        if reused:
+            self.update_ = {"embedded_chunks": 0}
+        else:
+            documents = ctx.corpus.document_fingerprints()
+            previous = previous_index(ctx.artifacts, key_parts, documents)
+            info = {"chunks": len(chunks), "documents": documents}
+            with slot.publish(info=info) as tmp:
+                self.update_ = build_index(tmp, chunks, documents, previous, self._store,
+                                           lambda store, batch: self._add(store, batch, ctx))
+                info.update(self.update_)
         store = self._store(chromadb.PersistentClient(path=str(slot.path / "chroma")))
         return store, reused, str(slot.path)
 
