@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.errors import InputError
 from advisor.hashing import content_hash
+from advisor.probe_fields import gather_metadata
 from advisor.jsonl import read_jsonl_objects
 
 Split = Literal["train", "dev", "test"]
@@ -35,15 +36,18 @@ class Probe(BaseModel):
     source_doc: str | None = None
     split: Split | None = None
     evidence: str | None = None  # the source sentence a generated probe's answer was taken from
+    metadata: dict[str, Any] = Field(default_factory=dict)  # the team's own fields, kept as given
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSONL object; `evidence` only when there is some, so hand-written sets keep their
-        fingerprints."""
+        """The JSONL object; `evidence` and `metadata` only when there are some, so hand-written
+        sets keep their fingerprints."""
         data = self.model_dump(by_alias=True)
         if data["evidence"] is None:
             del data["evidence"]
+        if not data["metadata"]:
+            del data["metadata"]
         return data
 
 
@@ -92,6 +96,7 @@ def read_probes(path: str | Path, *, seed: int = 0) -> ProbeSet:
     probes: list[Probe] = []
     lines: dict[str, int] = {}
     for number, data in read_jsonl_objects(path, "probe file"):
+        data = gather_metadata(data, path=path, line=number)
         try:
             probe = Probe.model_validate(data)
         except ValidationError as error:
