@@ -90,20 +90,26 @@ def _validate_choices(probe: Probe, path: Path, line: int) -> None:
                              field="schema") from error
 
 
+def probe_from_object(data: dict[str, Any], *, path: str | Path, line: int) -> Probe:
+    """One probe from one line's object; an error names the file, line and field."""
+    data = gather_metadata(data, path=path, line=line)
+    try:
+        probe = Probe.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise InputError(first["msg"], path=path, line=line, field=field) from error
+    _validate_choices(probe, Path(path), line)
+    return probe
+
+
 def read_probes(path: str | Path, *, seed: int = 0) -> ProbeSet:
     """Parse and validate a JSONL probe file; assign seeded splits when the file has none."""
     path = Path(path)
     probes: list[Probe] = []
     lines: dict[str, int] = {}
     for number, data in read_jsonl_objects(path, "probe file"):
-        data = gather_metadata(data, path=path, line=number)
-        try:
-            probe = Probe.model_validate(data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or None
-            raise InputError(first["msg"], path=path, line=number, field=field) from error
-        _validate_choices(probe, path, number)
+        probe = probe_from_object(data, path=path, line=number)
         if probe.id in lines:
             raise InputError(f"duplicate id {probe.id!r} (first on line {lines[probe.id]})", path=path,
                              line=number, field="id")
