@@ -73,5 +73,11 @@ def json_text(path: Path) -> str:
 
 def office_text(path: Path) -> str:
     """Text of one Word, PowerPoint, CSV or JSON file; raises on unreadable input."""
+    suffix = path.suffix.lower()
     readers = {".docx": docx_text, ".pptx": pptx_text, ".csv": csv_text, ".json": json_text}
-    return readers[path.suffix.lower()](path)
+    try:
+        return readers[suffix](path)
+    except Exception as error:
+        if type(error).__name__ == "PackageNotFoundError":  # python-docx and python-pptx: not a zip package
+            raise ValueError(f"not a valid {suffix} file") from None
+        raise

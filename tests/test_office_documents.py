@@ -69,4 +69,6 @@ def test_corrupt_office_files_are_skipped_with_a_reason(tmp_path):
     corpus = load_corpus(tmp_path)
     assert [d.id for d in corpus.documents] == ["good.md"]
     assert {s.path for s in corpus.skipped} == {"broken.docx", "broken.pptx", "broken.json"}
-    assert all(s.reason for s in corpus.skipped)
+    reasons = {s.path: s.reason for s in corpus.skipped}
+    assert (reasons["broken.docx"], reasons["broken.pptx"]) == ("not a valid .docx file", "not a valid .pptx file")
+    assert "line 1" in reasons["broken.json"]
