@@ -54,8 +54,11 @@ def _scoring(asserts: Any, path: Path, line: int) -> dict[str, Any]:
             part = {"schema": value, "answer": ""}
         elif kind == "is-json" and (value is None or isinstance(value, dict)):
             part = {"schema": value or {}, "answer": ""}
+        elif kind in _ANSWER_TYPES + _ANY_TYPES + _SHAPE_TYPES:
+            raise InputError(f"assertion {kind!r} with a value of type {type(value).__name__} cannot be mapped",
+                             path=path, line=line, field="assert")
         else:
-            raise InputError(f"assertion {kind!r} with this value has no counterpart here (mapped: "
+            raise InputError(f"assertion {kind!r} has no counterpart here (mapped: "
                              f"{', '.join(_ANSWER_TYPES + _ANY_TYPES + _SHAPE_TYPES)})", path=path, line=line,
                              field="assert")
         if found:
