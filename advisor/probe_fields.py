@@ -14,33 +14,31 @@ from typing import Any
 
 from advisor.errors import InputError
 
-# The names a probe line uses for our fields (`schema` is stored as `schema_`).
-KNOWN_FIELDS = ("id", "question", "answer", "aliases", "kind", "choices", "schema", "source_doc", "split",
-                "evidence", "metadata")
 _SIMILARITY = 0.8  # difflib ratio at or above which an unknown name is read as a misspelling
 
 
-def misspelling_of(name: str) -> str | None:
-    """The known field `name` most likely misspells, or None when it is a field of its own.
+def misspelling_of(name: str, known: tuple[str, ...]) -> str | None:
+    """The field of `known` that `name` most likely misspells, or None when it is a field of its own.
 
     A name that extends ours with another word (`question_id`, `answer_type`) is its own field."""
     lowered = name.lower()
-    if any(lowered.startswith(known + sep) for known in KNOWN_FIELDS for sep in ("_", "-", ".")):
+    if any(lowered.startswith(field + sep) for field in known for sep in ("_", "-", ".")):
         return None
-    matches = difflib.get_close_matches(lowered, KNOWN_FIELDS, n=1, cutoff=_SIMILARITY)
+    matches = difflib.get_close_matches(lowered, known, n=1, cutoff=_SIMILARITY)
     return matches[0] if matches else None
 
 
-def gather_metadata(data: dict[str, Any], *, path: str | Path | None = None,
+def gather_metadata(data: dict[str, Any], known_fields: tuple[str, ...], *, path: str | Path | None = None,
                     line: int | None = None) -> dict[str, Any]:
-    """`data` with every unknown field moved under `metadata`; a misspelled known field raises."""
+    """`data` with every field not in `known_fields` moved under `metadata`; a misspelled known
+    field raises."""
     known: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for name, value in data.items():
-        if name in KNOWN_FIELDS:
+        if name in known_fields:
             known[name] = value
             continue
-        guess = misspelling_of(name)
+        guess = misspelling_of(name, known_fields)
         if guess is not None:
             raise InputError(f"unknown field; did you mean '{guess}'?", path=path, line=line, field=name)
         extra[name] = value

@@ -51,6 +51,9 @@ class Probe(BaseModel):
         return data
 
 
+PROBE_FIELDS = tuple(field.alias or name for name, field in Probe.model_fields.items())  # as a line names them
+
+
 class ProbeSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -92,7 +95,7 @@ def _validate_choices(probe: Probe, path: Path, line: int) -> None:
 
 def probe_from_object(data: dict[str, Any], *, path: str | Path, line: int) -> Probe:
     """One probe from one line's object; an error names the file, line and field."""
-    data = gather_metadata(data, path=path, line=line)
+    data = gather_metadata(data, PROBE_FIELDS, path=path, line=line)
     try:
         probe = Probe.model_validate(data)
     except ValidationError as error:

@@ -9,7 +9,7 @@ import pytest
 from advisor.backends.fake import FakeBackend
 from advisor.errors import InputError
 from advisor.probe_fields import misspelling_of
-from advisor.probes import read_probes
+from advisor.probes import PROBE_FIELDS, read_probes
 from advisor.report.context import probe_rows
 from advisor.report.html import render_html
 from advisor.results import RunResult
@@ -59,7 +59,7 @@ def test_a_misspelled_known_field_is_an_error_with_a_suggestion(tmp_path, typo, 
 
 @pytest.mark.parametrize("name", ["question_id", "answer_type", "difficulty", "reference_contexts", "source"])
 def test_fields_of_their_own_are_not_read_as_typos(name):
-    assert misspelling_of(name) is None
+    assert misspelling_of(name, PROBE_FIELDS) is None
 
 
 def test_sets_without_extra_fields_keep_their_json_and_fingerprint():

@@ -14,6 +14,7 @@ from typing import Any
 from advisor.errors import InputError
 from advisor.probe_fields import misspelling_of
 from advisor.probe_formats.records import Conversion, csv_rows, default_id, list_cell
+from advisor.probes import PROBE_FIELDS
 
 
 def _check_header(header: list[str], path: Path) -> None:
@@ -21,7 +22,7 @@ def _check_header(header: list[str], path: Path) -> None:
         if name not in header:
             raise InputError(f"no '{name}' column (columns: {', '.join(header)})", path=path, line=1)
     for name in header:
-        guess = misspelling_of(name) if name not in ("question", "answer") else None
+        guess = misspelling_of(name, PROBE_FIELDS) if name not in PROBE_FIELDS else None
         if guess is not None and guess not in header:
             raise InputError(f"unknown column; did you mean '{guess}'?", path=path, line=1, field=name)
 
