@@ -152,6 +152,14 @@ def test_promptfoo_malformed_yaml_names_the_line(tmp_path):
     assert info.value.line == 3 and "bad.yaml:3" in str(info.value)
 
 
+def test_promptfoo_tests_kept_in_another_file_are_named(tmp_path):
+    path = tmp_path / "promptfooconfig.yaml"
+    path.write_text("prompts: [x]\ntests: file://tests.csv\n", encoding="utf-8")
+    with pytest.raises(InputError, match="in another file \\(file://tests.csv\\)") as info:
+        import_probes(path, "promptfoo")
+    assert info.value.line == 2
+
+
 # DeepEval
 
 

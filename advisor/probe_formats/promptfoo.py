@@ -107,6 +107,9 @@ def _tests_with_lines(path: Path) -> list[tuple[int, Any]]:
                              field="defaultTest")
         data = data.get("tests")
         node = next((v for k, v in root.value if k.value == "tests"), None)
+        if isinstance(data, str):
+            raise InputError(f"the tests are in another file ({data}): import that file", path=path,
+                             line=node.start_mark.line + 1, field="tests")
     if not isinstance(data, list):
         raise InputError("expected a list of tests, or a config with a 'tests:' list", path=path,
                          line=node.start_mark.line + 1 if node is not None else 1)
