@@ -74,7 +74,8 @@ class ProbeSet(BaseModel):
         return {kind: dict(row) for kind, row in sorted(table.items())}
 
 
-def _normalize_question(text: str) -> str:
+def normalize_question(text: str) -> str:
+    """A question as compared for repeats: lower case, punctuation and spacing ignored."""
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
@@ -134,7 +135,7 @@ def read_probes(path: str | Path, *, seed: int = 0) -> ProbeSet:
 def _check_no_question_in_two_splits(probes: list[Probe], path: Path, lines: dict[str, int]) -> None:
     seen: dict[str, Probe] = {}
     for probe in probes:
-        key = _normalize_question(probe.question)
+        key = normalize_question(probe.question)
         other = seen.get(key)
         if other is not None and other.split != probe.split:
             raise InputError(

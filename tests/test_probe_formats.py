@@ -204,11 +204,14 @@ def test_csv_named_columns_map_and_extra_columns_become_metadata(tmp_path):
         ["No answer?", "", "", "", "", ""],
         ["Bad schema?", "x", "", "form", "", "{not json"],
     ])
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerow(["Price of the K1?", "45", "", "", "", ""])
     conversion = import_probes(path, "csv")
     price, sku = conversion.probes
     assert (price.answer, price.aliases, price.metadata) == ("45", ["$45", "45 USD"], {"owner": "sales"})
     assert (sku.schema_, sku.answer) == ("^[A-Z]{2}-[0-9]{3}$", "")
-    assert lines_of(conversion) == [(4, "answer"), (5, "schema")]
+    assert lines_of(conversion) == [(4, "answer"), (5, "schema"), (6, "question")]
+    assert "the same question" in str(conversion.problems[-1])
 
 
 def test_csv_without_a_question_column_or_with_a_misspelled_one_is_refused(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 from advisor.errors import InputError
 from advisor.jsonl import read_jsonl_objects
-from advisor.probes import Probe, probe_from_object
+from advisor.probes import Probe, normalize_question, probe_from_object
 
 
 @dataclass
@@ -21,6 +21,8 @@ class Conversion:
 
     probes: list[Probe] = field(default_factory=list)
     problems: list[InputError] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # probe id -> the line it came from
+    questions: dict[str, int] = field(default_factory=dict)  # normalized question -> its first line
 
     def add(self, path: Path, line: int, record: Any, mapper: Callable[[dict, Path, int], dict]) -> None:
         """Map one record to a probe and keep it, or keep the reason it could not be mapped.
@@ -34,9 +36,17 @@ class Conversion:
         except InputError as error:
             self.problems.append(error)
             return
-        if any(p.id == probe.id for p in self.probes):
-            self.problems.append(InputError(f"duplicate id {probe.id!r}", path=path, line=line, field="id"))
+        if probe.id in self.lines:
+            self.problems.append(InputError(f"duplicate id {probe.id!r} (first on line {self.lines[probe.id]})",
+                                            path=path, line=line, field="id"))
             return
+        question = normalize_question(probe.question)
+        if question in self.questions:  # seeded splits could put the two copies in different splits
+            self.problems.append(InputError(f"the same question as line {self.questions[question]}", path=path,
+                                            line=line, field="question"))
+            return
+        self.lines[probe.id] = line
+        self.questions[question] = line
         self.probes.append(probe)
 
 
