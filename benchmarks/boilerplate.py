@@ -88,8 +88,9 @@ def measure_recall(name: str, files: list[Path], sample: int) -> None:
     for label, corpus in (("all text", before), ("boilerplate removed", after)):
         started = time.perf_counter()
         share, chunks = recall(corpus, drawn, params.k, params.chunk_size, params.chunk_overlap)
+        seconds = time.perf_counter() - started
         print(f"  retrieval recall, {label}: {share:.1%} of {len(drawn)} test probes "
-              f"(k={params.k}, {chunks:,} chunks of {params.chunk_size} characters; {time.perf_counter() - started:.0f} s)")
+              f"(k={params.k}, {chunks:,} chunks of {params.chunk_size} characters; {seconds:.0f} s)")
 
 
 def measure(name: str, sample: int) -> None:
