@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from advisor.errors import InputError
 from advisor.hashing import content_hash
-from advisor.probe_fields import gather_metadata
 from advisor.jsonl import read_jsonl_objects
+from advisor.probe_fields import gather_metadata
 
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
