@@ -229,7 +229,7 @@ def models_list() -> None:
 
 @cli.group()
 def probes() -> None:
-    """Generate a probe set from documents, and look at one before a long run."""
+    """Generate a probe set from documents, import one from another tool, and look at one before a long run."""
 
 
 @probes.command("generate")
@@ -266,6 +266,42 @@ def probes_show(probes_path: Path, per_kind: int) -> None:
     from advisor.probe_generation import show_probe_file
 
     click.echo(show_probe_file(probes_path, per_kind=per_kind))
+
+@probes.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--from", "fmt", type=click.Choice(["ragas", "promptfoo", "deepeval", "csv"]), required=True,
+              help="The tool that wrote SOURCE: ragas (JSONL/CSV/JSON), promptfoo (YAML), deepeval (JSON), "
+                   "or csv (columns named question, answer, ...).")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the probes (JSONL).")
+def probes_import(source: Path, fmt: str, out_path: Path) -> None:
+    """Convert another tool's test set into a probe file; every line that cannot be mapped is listed
+    with its file, line and reason."""
+    from advisor.probe_formats import import_probe_file
+
+    conversion = import_probe_file(source, fmt, out_path)
+    for problem in conversion.problems:
+        click.echo(f"not imported: {problem}")
+    click.echo(f"Imported {len(conversion.probes)} probe(s) from {source}"
+               + (f"; {len(conversion.problems)} not imported (listed above)" if conversion.problems else ""))
+    click.echo(f"Wrote {out_path}")
+
+
+@probes.command("export")
+@click.argument("probes_path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--to", "fmt", type=click.Choice(["promptfoo", "ragas"]), required=True,
+              help="promptfoo (YAML tests) or ragas (JSONL samples).")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the converted file.")
+def probes_export(probes_path: Path, fmt: str, out_path: Path) -> None:
+    """Write a probe file in another tool's format; probes it cannot express are listed."""
+    from advisor.probe_formats import export_probe_file
+
+    export = export_probe_file(probes_path, fmt, out_path)
+    for reason in export.skipped:
+        click.echo(f"not exported: {reason}")
+    click.echo(f"Wrote {out_path}")
+
 
 def _quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

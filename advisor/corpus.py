@@ -1,7 +1,8 @@
 """A team's documents, loaded from a folder and fingerprinted.
 
-Text and PDF go through LangChain's loaders; HTML is read with BeautifulSoup so that page
-boilerplate (navigation, headers, footers, tables of contents) can be dropped first.
+Text and PDF go through LangChain's loaders, Word, PowerPoint, CSV and JSON through
+`office_documents`; HTML is read with BeautifulSoup so that page boilerplate (navigation,
+headers, footers, tables of contents) can be dropped first.
 
 The fingerprint keys every cached artifact built from the corpus, so an edited document
 invalidates exactly what depends on it.
@@ -19,13 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.errors import InputError
 from advisor.hashing import content_hash
+from advisor.office_documents import OFFICE_SUFFIXES, office_text
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | OFFICE_SUFFIXES
 
 
 class Document(BaseModel):
@@ -124,6 +126,8 @@ def _load_one(path: Path) -> str:
         pages = TextLoader(str(path), encoding="utf-8").load()
     elif suffix in HTML_SUFFIXES:
         return parse_html(path).get_text("")
+    elif suffix in OFFICE_SUFFIXES:
+        return office_text(path)
     else:
         from langchain_community.document_loaders import PyPDFLoader
 
@@ -182,5 +186,6 @@ def load_corpus(folder: str | Path, name: str | None = None) -> Corpus:
         log.warning("skipped %d file(s) in %s: %s", len(skipped), root,
                     "; ".join(f"{s.path} ({s.reason})" for s in skipped))
     if not documents:
-        raise InputError("no usable document (Markdown, text, HTML or PDF) in this folder", path=root)
+        raise InputError("no usable document (Markdown, text, HTML, PDF, Word, PowerPoint, CSV or JSON) "
+                         "in this folder", path=root)
     return Corpus(name=name or given.resolve().name, documents=documents, skipped=skipped)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from advisor.errors import InputError
 from advisor.hashing import content_hash
 from advisor.jsonl import read_jsonl_objects
+from advisor.probe_fields import gather_metadata
 
 Split = Literal["train", "dev", "test"]
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
@@ -34,16 +35,22 @@ class Probe(BaseModel):
     source_doc: str | None = None
     split: Split | None = None
     evidence: str | None = None  # the source sentence a generated probe's answer was taken from
+    metadata: dict[str, Any] = Field(default_factory=dict)  # the team's own fields, kept as given
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSONL object; `evidence` only when there is some, so hand-written sets keep their
-        fingerprints."""
+        """The JSONL object; `evidence` and `metadata` only when there are some, so hand-written
+        sets keep their fingerprints."""
         data = self.model_dump(by_alias=True)
         if data["evidence"] is None:
             del data["evidence"]
+        if not data["metadata"]:
+            del data["metadata"]
         return data
+
+
+PROBE_FIELDS = tuple(field.alias or name for name, field in Probe.model_fields.items())  # as a line names them
 
 
 class ProbeSet(BaseModel):
@@ -66,7 +73,8 @@ class ProbeSet(BaseModel):
         return {kind: dict(row) for kind, row in sorted(table.items())}
 
 
-def _normalize_question(text: str) -> str:
+def normalize_question(text: str) -> str:
+    """A question as compared for repeats: lower case, punctuation and spacing ignored."""
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
@@ -85,19 +93,26 @@ def _validate_choices(probe: Probe, path: Path, line: int) -> None:
                              field="schema") from error
 
 
+def probe_from_object(data: dict[str, Any], *, path: str | Path, line: int) -> Probe:
+    """One probe from one line's object; an error names the file, line and field."""
+    data = gather_metadata(data, PROBE_FIELDS, path=path, line=line)
+    try:
+        probe = Probe.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise InputError(first["msg"], path=path, line=line, field=field) from error
+    _validate_choices(probe, Path(path), line)
+    return probe
+
+
 def read_probes(path: str | Path, *, seed: int = 0) -> ProbeSet:
     """Parse and validate a JSONL probe file; assign seeded splits when the file has none."""
     path = Path(path)
     probes: list[Probe] = []
     lines: dict[str, int] = {}
     for number, data in read_jsonl_objects(path, "probe file"):
-        try:
-            probe = Probe.model_validate(data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or None
-            raise InputError(first["msg"], path=path, line=number, field=field) from error
-        _validate_choices(probe, path, number)
+        probe = probe_from_object(data, path=path, line=number)
         if probe.id in lines:
             raise InputError(f"duplicate id {probe.id!r} (first on line {lines[probe.id]})", path=path,
                              line=number, field="id")
@@ -119,7 +134,7 @@ def read_probes(path: str | Path, *, seed: int = 0) -> ProbeSet:
 def _check_no_question_in_two_splits(probes: list[Probe], path: Path, lines: dict[str, int]) -> None:
     seen: dict[str, Probe] = {}
     for probe in probes:
-        key = _normalize_question(probe.question)
+        key = normalize_question(probe.question)
         other = seen.get(key)
         if other is not None and other.split != probe.split:
             raise InputError(

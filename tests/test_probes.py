@@ -39,10 +39,10 @@ def test_missing_field_names_the_field(tmp_path):
     assert "probes.jsonl:2" in str(info.value)
 
 
-def test_unknown_field_and_bad_split_are_rejected(tmp_path):
-    with pytest.raises(InputError) as info:
-        read_probes(write(tmp_path, [probe(1, colour="red")]))
-    assert info.value.field == "colour"
+def test_misspelled_field_and_bad_split_are_rejected(tmp_path):
+    with pytest.raises(InputError, match="did you mean 'kind'") as info:
+        read_probes(write(tmp_path, [probe(1, knd="fact")]))
+    assert info.value.field == "knd"
     with pytest.raises(InputError) as info:
         read_probes(write(tmp_path, [probe(1, split="holdout")]))
     assert info.value.field == "split"

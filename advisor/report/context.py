@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from advisor.analysis.decision import DecisionOptions
@@ -23,11 +24,25 @@ class ProbeRow:
     question: str
     reference: str
     answers: dict[str, ScoredAnswer] = field(default_factory=dict)  # strategy -> its answer
+    notes: str = ""  # the probe's own metadata, where short enough to show in a table cell
 
     @property
     def disagree(self) -> bool:
         """Some strategies got this probe right and others wrong."""
         return len({s.score.correct for s in self.answers.values()}) > 1
+
+
+_SHORT_VALUE = 40  # characters; longer metadata values (contexts, passages) stay in results.json only
+
+
+def short_metadata(metadata: dict) -> str:
+    """`name: value` pairs of a probe's metadata whose values fit in a table cell."""
+    shown = []
+    for name, value in metadata.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        if len(text) <= _SHORT_VALUE:
+            shown.append(f"{name}: {text}")
+    return "; ".join(shown)
 
 
 def probe_rows(run: RunResult) -> list[ProbeRow]:
@@ -36,7 +51,8 @@ def probe_rows(run: RunResult) -> list[ProbeRow]:
     for probe in run.probes:
         reference = " | ".join([str(probe.get("answer", "")), *map(str, probe.get("aliases") or [])])
         rows[str(probe["id"])] = ProbeRow(id=str(probe["id"]), kind=str(probe.get("kind", "")),
-                                          question=str(probe.get("question", "")), reference=reference)
+                                          question=str(probe.get("question", "")), reference=reference,
+                                          notes=short_metadata(probe.get("metadata") or {}))
     for result in run.strategies:
         if result.status != "ok":
             continue
