@@ -523,6 +523,10 @@ def check_decision_inputs(options, probe_set: ProbeSet) -> None:
 
 def evaluate(config: RunConfig, *, progress: Progress | None = None, echo: Callable[[str], None] = print,
              backend: Backend | None = None) -> tuple[RunResult, Path]:
+    if config.mlflow_uri is not None:
+        from advisor.tracking import check_mlflow
+
+        check_mlflow(config.mlflow_uri)  # before any model loads
     runner = Runner(config, progress=progress, echo=echo, backend=backend)
     try:
         run = runner.run()
