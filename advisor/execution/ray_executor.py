@@ -62,9 +62,12 @@ class RayExecutor:
         self.config = config
         env = {"DSMR_ADVISOR_CACHE": str(cache_dir().resolve())}
         env.update({k: os.environ[k] for k in FORWARDED_ENV if k in os.environ})
+        # Without an address, always a new instance: Ray's own default would join whatever cluster
+        # was started last on this machine.
         local = {} if config.ray_address else {"include_dashboard": False}
         try:
-            ray.init(address=config.ray_address, runtime_env={"env_vars": env}, log_to_driver=False, **local)
+            ray.init(address=config.ray_address or "local", runtime_env={"env_vars": env}, log_to_driver=False,
+                     **local)
         except (ConnectionError, RuntimeError, ValueError) as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise InputError(f"cannot join Ray at {config.ray_address or 'a new local instance'}: {message}",
