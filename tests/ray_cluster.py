@@ -60,6 +60,10 @@ def ray_cluster(cpus_per_node: int = 1) -> Iterator[dict]:
         for role in ("head", "worker"):
             extra = ([f"--port={port}", "--head", "--include-dashboard=false", f"--temp-dir={temp_dir}"]
                      if role == "head" else [f"--address={address}"])
+            # Fixed agent ports: with dynamic ones the raylet gives up if an agent takes over a minute
+            # to write its port file, as it can on a loaded 2-core machine.
+            extra += [f"--dashboard-agent-grpc-port={free_port()}", f"--dashboard-agent-listen-port={free_port()}",
+                      f"--metrics-export-port={free_port()}", f"--runtime-env-agent-port={free_port()}"]
             log = open(Path(temp_dir) / f"{role}.log", "w")
             logs.append(log)
             nodes.append(subprocess.Popen([*ray_command(), "start", *extra, *common], stdout=log,
