@@ -1,6 +1,9 @@
 """--executor ray on a real Ray cluster started on loopback (a head and one worker node, one CPU
 each): the same answers and accuracies as the local run on corpora/tiny, a combination charged
-its parts' fits (it waited for them), and a worker process killed mid-task retried by Ray."""
+its parts' fits (it waited for them), and a worker process killed mid-task retried by Ray.
+
+Generation is the deterministic fake backend, so the cluster tests stay cheap; retrieval, the
+few-shot selection and the combination run for real (real embeddings, a real Chroma index)."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ STRATEGIES = "few_shot,rag,rag+few_shot"  # the baseline always runs
 
 def evaluate(out, *extra, strategies=STRATEGIES, wait=True):
     command = [sys.executable, "-m", "advisor.cli", "evaluate", str(TINY), "--probes", str(TINY / "probes.jsonl"),
-               "--strategies", strategies, "--dtype", "fp32", "--batch-size", "8", "--latency-probes", "0",
+               "--strategies", strategies, "--backend", "fake", "--model", "fake-model", "--latency-probes", "0",
                "--no-combine", "--no-cache", "--quiet", "--out", str(out), *extra]
     env = {**os.environ, **CLIENT_ENV, "PYTHONPATH": str(ROOT)}
     if not wait:

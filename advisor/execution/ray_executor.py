@@ -19,6 +19,7 @@ as failed, and the run goes on.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from advisor.composition import is_combination, part_names
@@ -39,6 +40,20 @@ def run_strategy_task(runner_class: type, config: Any, name: str, seed: int, *pa
         return runner.run_seed(runner.strategy_named(name), seed).model_dump(mode="json")
     finally:
         runner.close()
+
+
+def worker_config(runner: Any) -> Any:
+    """The run's config with every path absolute: a worker's current directory is not the driver's."""
+    config = runner.config
+    update = {"corpus_dir": config.corpus_dir.resolve(), "out_dir": runner.run_dir.resolve()}
+    for field in ("probes_path", "prices_path"):
+        if getattr(config, field) is not None:
+            update[field] = getattr(config, field).resolve()
+    for field in ("model", "teacher"):
+        value = getattr(config, field)
+        if value and Path(value).exists():
+            update[field] = str(Path(value).resolve())
+    return config.model_copy(update=update)
 
 
 def finished_parts(parts: tuple[dict, ...], run_seed: int) -> dict[str, StrategyResult]:
@@ -90,7 +105,8 @@ class RayExecutor:
                 self.results[(name, seed)] = previous
                 continue
             key = runner.result_key(name, seed)
-            ref = self.task.options(name=key, **resources).remote(type(runner), runner.config, name, seed, *parts)
+            ref = self.task.options(name=key, **resources).remote(type(runner), worker_config(runner), name, seed,
+                                                                  *parts)
             self.outputs[name].append(ref)
             pending[ref] = (name, seed)
         return pending
