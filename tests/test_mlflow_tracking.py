@@ -30,10 +30,12 @@ def mlflow_server(tmp_path_factory):
 
 
 @pytest.fixture(params=["server", "local store"])
-def tracking_uri(request, tmp_path):
-    """A server, or a local store without one: a SQLite file (MLflow 3 refuses the old ./mlruns folders)."""
+def tracking_uri(request, tmp_path, monkeypatch):
+    """A server, or a local store without one: a SQLite file (MLflow 3 refuses the old ./mlruns folders).
+    A local store keeps artifacts in ./mlruns, so the test runs in its own directory."""
     if request.param == "server":
         return request.getfixturevalue("mlflow_server")
+    monkeypatch.chdir(tmp_path)
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 
