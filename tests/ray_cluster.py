@@ -25,7 +25,7 @@ def ray_command() -> list[str]:
     return [sys.executable, "-m", "ray.scripts.scripts"]
 
 
-def wait_for_nodes(address: str, count: int, timeout: float = 180) -> None:
+def wait_for_nodes(address: str, count: int, timeout: float = 600) -> None:
     """Poll until `count` nodes are alive (asked in a subprocess, so this process stays out of Ray)."""
     probe = ("import ray; ray.init(address=%r, log_to_driver=False); "
              "print(sum(n['Alive'] for n in ray.nodes()))" % address)
