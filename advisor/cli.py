@@ -69,15 +69,26 @@ def cli(debug: bool) -> None:
               help="Do not run the combination of per-kind winners after the single strategies.")
 @click.option("--no-cache", is_flag=True, help="Do not reuse or store cached responses.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default=None,
+              help="Run strategies in this process, or each as a Ray task [local].")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="Ray cluster to join, e.g. 10.0.0.5:6379 [with --executor ray: a new local Ray instance].")
+@click.option("--ray-resources", multiple=True, metavar="STRATEGY.RESOURCE=N",
+              help="Ray resources for a strategy or family, e.g. lora.num_gpus=1 (repeatable) "
+                   "[1 CPU; training also 1 GPU where the cluster has GPUs].")
+@click.option("--mlflow", "mlflow_uri", is_flag=False, flag_value="", default=None, metavar="[URI]",
+              help="Log one MLflow run per strategy under an experiment named after the corpus, at URI "
+                   "[no value: MLflow's default, $MLFLOW_TRACKING_URI].")
 def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url, teacher, teacher_model, out_dir,
              queries, settings, chroma_url, batch_size, dtype, seed, hourly_rate, prices_path, mix, value_per_answer,
              min_accuracy, max_p95_ms, budget, material_usd, material_share, repeats, latency_probes, fit_budget,
-             config_path, no_combine, no_cache, quiet) -> None:
+             config_path, no_combine, no_cache, quiet, executor, ray_address, ray_resources, mlflow_uri) -> None:
     """Run strategies on CORPUS_DIR's documents and probes, rank them and write a report."""
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # weight-loading bars would bury the run's own progress
     from advisor.config import build_run_config
+    from advisor.execution.resources import parse_resource_settings
     from advisor.progress import Progress
     from advisor.report.context import ranking_of
     from advisor.runner import evaluate as run_evaluation
@@ -92,7 +103,9 @@ def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url
                  "teacher": teacher, "teacher_model": teacher_model, "out_dir": out_dir, "queries": queries,
                  "batch_size": batch_size, "dtype": dtype, "seed": seed, "hourly_rate_usd": hourly_rate,
                  "prices_path": prices_path, "fit_budget_s": fit_budget, "repeats": repeats,
-                 "latency_probes": latency_probes, "combine": False if no_combine else None})
+                 "latency_probes": latency_probes, "combine": False if no_combine else None,
+                 "executor": executor, "ray_address": ray_address, "mlflow_uri": mlflow_uri,
+                 "ray_resources": parse_resource_settings(ray_resources) or None})
     run, run_dir = run_evaluation(config, progress=Progress(enabled=not quiet), echo=click.echo)
     verdict = ranking_of(run).verdict
     click.echo("")

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +32,7 @@ from advisor.composition import (CombinationStrategy, combination_params, find_s
 from advisor.corpus import Corpus, load_corpus
 from advisor.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
 from advisor.errors import AdvisorError, InputError, NotApplicableError
+from advisor.execution import make_executor
 from advisor.formatting import plural
 from advisor.hashing import content_hash
 from advisor.paths import cache_dir
@@ -78,6 +79,13 @@ class RunConfig(BaseModel):
     combine: bool = Field(True, description="After the single strategies, run the combination of per-kind winners "
                           "when they beat the leader significantly on their kinds (advisor.analysis.combination)")
     use_cache: bool = True
+    executor: Literal["local", "ray"] = Field("local", description="Where strategies run: in this process, "
+                                              "or as Ray tasks (advisor.execution)")
+    ray_address: str | None = Field(None, description="Ray cluster to join [a new local Ray instance]")
+    ray_resources: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Ray resources per strategy or family, e.g. {'lora': {'num_gpus': 1}}")
+    mlflow_uri: str | None = Field(None, description="Log the run to MLflow at this tracking URI ('': MLflow's "
+                                   "default); None: no tracking")
 
 
 def package_versions() -> dict[str, str]:
@@ -115,6 +123,7 @@ class Runner:
         self.names = list(dict.fromkeys(["baseline", *config.strategies]))  # the control always runs
         self.strategies = validate_strategies(self.names, config.params)  # before anything slow
         self.decision_options = decision_options(config)
+        self.executor = make_executor(config, self.strategies)  # a bad address or resource fails here
         self.run_dir = Path(config.out_dir or default_run_dir(config))
         self.store = RunStore(self.run_dir)
         self.corpus: Corpus = load_corpus(config.corpus_dir)
@@ -195,11 +204,26 @@ class Runner:
         """The strategy with the run's seed, then, if its answers depend on the seed and
         --repeats asks for it, with the next seeds; each seed's result is saved on its own."""
         strategy = self.strategies[name]
-        result = self._run_seed(strategy, self.config.seed)
-        if result.status == "ok" and self.config.repeats > 1 and strategy.depends_on_seed():
-            result.repeats = [self._run_seed(strategy, self.config.seed + i) for i in range(1, self.config.repeats)]
+        first, *others = self.seeds_for(strategy)
+        result = self.run_seed(strategy, first)
+        if result.status == "ok":
+            result.repeats = [self.run_seed(strategy, seed) for seed in others]
         self.finished[name] = result
         return result
+
+    def seeds_for(self, strategy: Strategy) -> list[int]:
+        """The run's seed, then the next ones where --repeats asks and the answers depend on the seed."""
+        repeats = self.config.repeats if strategy.depends_on_seed() else 1
+        return [self.config.seed + i for i in range(repeats)]
+
+    def result_key(self, name: str, seed: int) -> str:
+        return name if seed == self.config.seed else f"{name}@seed{seed}"
+
+    def strategy_named(self, name: str) -> Strategy:
+        """A strategy of this run, or a combination the rule proposed, built with the run's params."""
+        if name not in self.strategies:
+            self.strategies[name] = build_strategy(name, self.config.params)
+        return self.strategies[name]
 
     def _finished_seed(self, name: str, seed: int) -> StrategyResult | None:
         result = self.finished.get(name)
@@ -207,17 +231,23 @@ class Runner:
             return None
         return next((r for r in [result, *result.repeats] if (r.seed if r.seed is not None else seed) == seed), None)
 
-    def _run_seed(self, strategy: Strategy, seed: int) -> StrategyResult:
-        name = strategy.name
-        key = name if seed == self.config.seed else f"{name}@seed{seed}"
-        config_hash = self.config_hash(strategy, seed)
-        previous = self.store.load(key, config_hash)
+    def resumed(self, strategy: Strategy, seed: int) -> StrategyResult | None:
+        """This seed's result from an earlier run of the same configuration, or None."""
+        key = self.result_key(strategy.name, seed)
+        previous = self.store.load(key, self.config_hash(strategy, seed))
         if previous is not None:
             self.echo(f"{key}: already done in {self.store.strategies_dir} (resumed)")
             if previous.status == "ok":  # prices, rates and volume may differ from the earlier run
                 previous.cost = self.cost_model.summarize([s.answer for s in previous.answers], previous.fit_s,
                                                           previous.fit_usage, self.config.queries)
+        return previous
+
+    def run_seed(self, strategy: Strategy, seed: int) -> StrategyResult:
+        previous = self.resumed(strategy, seed)
+        if previous is not None:
             return previous
+        name = strategy.name
+        config_hash = self.config_hash(strategy, seed)
         base = StrategyResult(name=name, family=strategy.family, status="ok",
                               params=strategy.params.model_dump(mode="json"), config_hash=config_hash, seed=seed)
         ctx = self.fit_context(seed)
@@ -226,11 +256,18 @@ class Runner:
             result = base.model_copy(update={"status": "not_applicable", "reason": reason})
         else:
             result = self._fit_and_answer(strategy, ctx, base, measure_latency=seed == self.config.seed)
+        return self.record(result, seed)
+
+    def record(self, result: StrategyResult, seed: int) -> StrategyResult:
+        """Save one seed's result in the run directory the moment it exists (resume reads it)."""
         proposal = self.auto_combination
-        if proposal is not None and proposal.name == name:
+        if proposal is not None and proposal.name == result.name:
             result.fit_info["auto_combination"] = proposal.model_dump(mode="json")
-        self.store.save(result, key)
+        self.store.save(result, self.result_key(result.name, seed))
         return result
+
+    def announce(self, result: StrategyResult) -> None:
+        self.echo(describe_result(result))
 
     def _usage(self) -> Usage:
         usage = self.backend.usage
@@ -340,19 +377,11 @@ class Runner:
     def run(self) -> RunResult:
         names = self.names
         (self.run_dir / "config.json").write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
-        results = []
-        with self.progress.bar("strategies", total=len(names), unit="strategy") as bar:
-            for name in names:
-                bar.set_postfix_str(name)
-                result = self.run_strategy(name)
-                results.append(result)
-                self.echo(describe_result(result))
-                bar.update(1)
+        results = self.executor.run_all(self, names)
         if self.config.combine:
             combined = self.run_auto_combination(results)
             if combined is not None:
                 results.append(combined)
-                self.echo(describe_result(combined))
         return self.finish(results)
 
     def run_auto_combination(self, results: list[StrategyResult]) -> StrategyResult | None:
@@ -371,11 +400,11 @@ class Runner:
             return None
         self.echo(f"Combination: {proposal.reason}")
         try:
-            self.strategies[proposal.name] = build_strategy(proposal.name, self.config.params)
+            self.strategy_named(proposal.name)
         except AdvisorError as error:  # cannot happen for names the rule builds; say so rather than lose the run
             self.echo(f"Combination {proposal.name} not run: {error}")
             return None
-        return self.run_strategy(proposal.name)
+        return self.executor.run_one(self, proposal.name)
 
     def finish(self, results: list[StrategyResult]) -> RunResult:
         from advisor.analysis.ranking import rank
@@ -388,6 +417,7 @@ class Runner:
         return run
 
     def close(self) -> None:
+        self.executor.close()
         self.backend.close()
         if self.teacher is not self.backend:
             self.teacher.close()
@@ -495,8 +525,17 @@ def check_decision_inputs(options, probe_set: ProbeSet) -> None:
 
 def evaluate(config: RunConfig, *, progress: Progress | None = None, echo: Callable[[str], None] = print,
              backend: Backend | None = None) -> tuple[RunResult, Path]:
+    if config.mlflow_uri is not None:
+        from advisor.tracking import check_mlflow
+
+        check_mlflow(config.mlflow_uri)  # before any model loads
     runner = Runner(config, progress=progress, echo=echo, backend=backend)
     try:
-        return runner.run(), runner.run_dir
+        run = runner.run()
     finally:
         runner.close()
+    if config.mlflow_uri is not None:
+        from advisor.tracking import log_run
+
+        echo(log_run(run, runner.run_dir, config.mlflow_uri))
+    return run, runner.run_dir
