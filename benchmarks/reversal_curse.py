@@ -15,19 +15,25 @@ reached through a chat question (high document-form forward, chat forward near c
 the mismatch between raw-text training and chat questions, which `documents_as=chat` (each
 document as the assistant's reply, in the chat template) is there to test.
 
-Measured on 2 shared AVX2 cores, fp32, seed 0 (`--people 16`: the first 16 biographies):
-baseline forward 3/16 (19%), reverse 4/16 (25%); on an earlier 40-person build of the corpus,
-baseline forward 7/40 (18%), reverse 8/40 (20%). Multiple choice costs about 4 CPU-seconds per
-probe (four choices, full logits), so a 16-person run of baseline plus one trained adapter is
-tens of CPU-minutes; lora with budget=until_memorized had not finished on a loaded machine.
-Still unmeasured: which settings make plain lora on the documents answer forward questions above
-baseline. `--people 16 baseline lora:data=corpus,budget=until_memorized,max_steps=60,recall_every=10`
-was started on 2 cores under a load average of 8-17 at nice 19 and had not printed the baseline
-line after 34 minutes (4 CPU-minutes); one 100-token forward pass took 21 s of wall time at that
-load, so it was stopped. `--people 4 baseline` (9.5 minutes of wall time at that load): forward
-1/4, reverse 1/4, document recall 0%, forward in document form 1/4 (the base model knows none of
-the names, in either form). The levers to measure, one at a time, each against the same baseline:
-max_steps / until_memorized, learning_rate, rank and target_modules, max_length, documents_as.
+Measured on 2 shared AVX2 cores, fp32, seed 0, `--people 16` (the first 16 biographies):
+
+    python benchmarks/reversal_curse.py --people 16 baseline \
+        lora:data=corpus,budget=until_memorized,max_steps=60,recall_every=10
+
+| run | chat forward | chat reverse | forward in document form | document recall | steps |
+|---|---|---|---|---|---|
+| baseline | 3/16 (19%, CI 0-38%) | 4/16 (25%, CI 6-44%) | 1/16 | 0% | - |
+| lora, documents as text, until_memorized | 4/16 (25%, CI 6-50%) | 3/16 (19%, CI 0-38%) | 11/16 | 25% | 51 (loss 2.70 -> 0.023) |
+
+The adapter learned the facts in the form it was trained on: asked as the documents phrase them,
+it picks the right person 11 times in 16 (baseline 1), and its cloze recall rose from 0% to
+19-28% between steps 30 and 50. Asked as a chat question, it is no better than the baseline
+(4/16 against 3/16). So what stops plain LoRA on these documents is not memorization but reaching
+the memorized fact through a question in another form, the gap Allen-Zhu & Li describe for
+knowledge stored without varied restatements. The run stopped at step 51 of 60 on the 30-minute
+safety limit (1,817 s on a loaded machine), before recall reached the 0.9 target. Next to
+measure, each against the same baseline: `documents_as=chat` (documents as chat replies),
+`paraphrases_per_fact` > 0, and augmented_ft's question-form inferences.
 """
 
 from __future__ import annotations
