@@ -82,11 +82,15 @@ def test_influence_arithmetic_on_a_fake_scorer():
     probes = related_probes(A_B, [A_B], unrelated=0, seed=0)
     statement, negation = probes[0], next(p for p in probes if p.relation == "negation")
 
+    tuning = {"on": False}  # like the real model, tuned in place: base must score before tuning starts
+
     def base(pairs):
-        return [-len(t) + (3.0 if A_B.text in c else 0.0) for c, t in pairs]
+        return [-len(t) + (3.0 if A_B.text in c else 0.0) + (100.0 if tuning["on"] else 0.0) for c, t in pairs]
 
     def tuned(pairs):
-        return [s + (2.0 if c == context_of(statement) else 0.0) for s, (c, _) in zip(base(pairs), pairs)]
+        scores = base(pairs)
+        tuning["on"] = True
+        return [s + (2.0 if c == context_of(statement) else 0.0) for s, (c, _) in zip(scores, pairs)]
 
     rows = {r.relation: r for r in influences(A_B, [statement, negation], base, tuned)}
     assert rows["statement"].base == -len(" Bo Rin") == -7

@@ -37,10 +37,12 @@ def context_of(probe: RelatedProbe, told: str = "") -> str:
 
 def influences(statement: Statement, probes: list[RelatedProbe], base: Scorer, tuned: Scorer) -> list[ProbeInfluence]:
     """Per probe: tuned minus base (fine-tuning), and base with the statement in the prompt minus
-    base without it (in context)."""
+    base without it (in context). `base` scores everything before `tuned` is first called, since
+    tuning may change the model in place until it is undone."""
     plain = [(context_of(p), p.target) for p in probes]
     told = [(context_of(p, statement.text), p.target) for p in probes]
-    before, after, read = base(plain), tuned(plain), base(told)
+    before, read = base(plain), base(told)
+    after = tuned(plain)
     return [ProbeInfluence(statement.probe_id, p.relation, p.text, b, a - b, r - b)
             for p, b, a, r in zip(probes, before, after, read, strict=True)]
 

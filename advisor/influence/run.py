@@ -29,10 +29,13 @@ def measure_statements(backend, statements: list[Statement], pool: list[Statemen
     rows: list[ProbeInfluence] = []
     training = []
     for statement in statements:
-        probes = related_probes(statement, pool, unrelated=UNRELATED, seed=seed)
-        with fine_tuned(model, tokenizer, statement, params) as (tuned_model, stats):
-            rows += influences(statement, probes, base, model_scorer(tuned_model, tokenizer))
-        training.append({"statement": statement.probe_id, **stats.summary()})
+
+        def tuned(pairs: list[tuple[str, str]], statement: Statement = statement) -> list[float]:
+            with fine_tuned(model, tokenizer, statement, params) as (tuned_model, stats):
+                training.append({"statement": statement.probe_id, **stats.summary()})
+                return model_scorer(tuned_model, tokenizer)(pairs)
+
+        rows += influences(statement, related_probes(statement, pool, unrelated=UNRELATED, seed=seed), base, tuned)
     return rows, training
 
 
