@@ -316,6 +316,31 @@ def probes_export(probes_path: Path, fmt: str, out_path: Path) -> None:
     click.echo(f"Wrote {out_path}")
 
 
+@cli.command()
+@click.argument("corpus_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--probes", "probes_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Probe set (JSONL) whose train probes state the facts, e.g. 'Who is the parent of B?' -> A.")
+@click.option("--examples", type=int, default=8, show_default=True, help="Train statements learned, one at a time.")
+@click.option("--steps", type=int, default=5, show_default=True, help="LoRA steps on each statement.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write influence.json, influence.md and the plot [advisor-runs/CORPUS-influence].")
+@click.option("--model", default="smollm2-135m", show_default=True, help="Packaged model name or a local model folder.")
+@click.option("--dtype", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True,
+              help="Weights precision.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for the statements drawn and the adapters.")
+def influence(corpus_dir: Path, probes_path: Path, examples: int, steps: int, out_dir, model: str, dtype: str,
+              seed: int) -> None:
+    """Learn single statements by fine-tuning and in context; measure what else moved."""
+    from advisor.influence.run import analyse
+
+    out_dir = out_dir or Path("advisor-runs") / f"{corpus_dir.name}-influence"
+    _, paths = analyse(corpus_dir, probes_path, examples=examples, steps=steps, seed=seed, out_dir=out_dir,
+                       model=model, dtype=dtype)
+    click.echo(paths["md"].read_text(encoding="utf-8"))
+    for path in paths.values():
+        click.echo(f"Wrote {path}")
+
+
 def _quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")

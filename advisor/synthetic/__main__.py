@@ -1,5 +1,5 @@
 """Write the synthetic sample corpora: `python -m advisor.synthetic corpora` (docs/ and
-probes.jsonl of corpora/reversal and corpora/injection; their READMEs are kept)."""
+probes.jsonl of corpora/reversal, corpora/injection and corpora/influence; their READMEs are kept)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 from advisor.probes import write_probes
 from advisor.synthetic.biographies import reversal_corpus
+from advisor.synthetic.lineages import influence_corpus
 from advisor.synthetic.reports import injection_corpus
 
-BUILDERS = {"reversal": reversal_corpus, "injection": injection_corpus}
+BUILDERS = {"reversal": reversal_corpus, "injection": injection_corpus, "influence": influence_corpus}
 
 
 def write_corpus(folder: Path, docs: dict[str, str], probes) -> None:

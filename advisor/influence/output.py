@@ -1,0 +1,83 @@
+"""The analysis written out: influence.json (every probe's figures and the summary),
+influence.md (the summary as a table a person reads) and influence_distance.svg (influence
+against embedding distance, both conditions)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure as PlotFigure  # noqa: E402
+
+from advisor.atomic import write_text_atomic  # noqa: E402
+from advisor.influence.summary import CONDITIONS, FIGURES, MOVED_NATS, Figure  # noqa: E402
+
+PLOT = "influence_distance.svg"
+_COLORS = {"fine_tuned": "#cf222e", "in_context": "#1f6feb"}
+_LABELS = {"fine_tuned": "fine-tuned", "in_context": "in context", "in_context_minus_fine_tuned": "in context - fine-tuned"}
+
+
+def _cell(figure: Figure) -> str:
+    if figure.value is None:
+        return "n/a"
+    low, high = figure.ci or (figure.value, figure.value)
+    return f"{figure.value:+.2f} [{low:+.2f}, {high:+.2f}]"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    summary = result["summary"]
+    setup = result["setup"]
+    lines = [
+        "# What one statement teaches: fine-tuning against in context", "",
+        f"Corpus `{setup['corpus']}`, probes `{setup['probes']}`, model `{setup['model']}`; "
+        f"{setup['statements']} statements, {setup['steps']} LoRA steps each from the same starting weights, "
+        f"seed {setup['seed']}.", "",
+        "Each figure is a mean over statements of the change in the target's log-probability (nats), "
+        "with a 95% bootstrap interval over statements; the last column pairs the two conditions on the same "
+        "statements.", "",
+        "| figure | fine-tuned | in context | in context - fine-tuned | a logical learner |",
+        "|---|---|---|---|---|",
+    ]
+    for name, (what, expected) in FIGURES.items():
+        paired = summary["in_context_minus_fine_tuned"].get(name)
+        lines.append(f"| {what} | {_cell(summary['fine_tuned'][name])} | {_cell(summary['in_context'][name])} | "
+                     f"{_cell(paired) if paired else ''} | {expected} |")
+    lines += ["", f"Sparseness is a share (0-1) of unrelated statements whose log-probability moved more than "
+              f"{MOVED_NATS} nats. Distance is 1 - cosine similarity of the probe and the statement "
+              "(all-MiniLM-L6-v2).", "", f"![influence against distance]({PLOT})", ""]
+    return "\n".join(lines)
+
+
+def distance_plot(rows: list[dict[str, Any]]) -> str:
+    """Influence against embedding distance, one colour per condition; SVG text."""
+    import io
+
+    fig = PlotFigure(figsize=(6.4, 3.8))
+    ax = fig.add_subplot()
+    for condition in CONDITIONS:
+        ax.scatter([r["distance"] for r in rows], [r[condition] for r in rows], s=12, alpha=0.7,
+                   color=_COLORS[condition], label=_LABELS[condition])
+    ax.axhline(0, color="#8c959f", linewidth=0.8)
+    ax.set_xlabel("embedding distance to the statement (1 - cosine)")
+    ax.set_ylabel("change in log-probability, nats")
+    ax.set_title("Influence of one statement against semantic distance")
+    ax.legend(frameon=False)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out_dir / "influence.json", "md": out_dir / "influence.md", "plot": out_dir / PLOT}
+    serializable = {**result, "summary": {k: {n: f.model_dump() for n, f in v.items()}
+                                          for k, v in result["summary"].items()}}
+    write_text_atomic(paths["json"], json.dumps(serializable, indent=2) + "\n")
+    write_text_atomic(paths["md"], markdown(result))
+    write_text_atomic(paths["plot"], distance_plot(result["probes"]))
+    return paths

@@ -1,0 +1,167 @@
+"""Influence of single statements: probes built from templates, the arithmetic of both
+conditions, the summary figures, bad input, and the base weights left exactly as they were."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from advisor.errors import InputError
+from advisor.influence.measurement import ProbeInfluence, context_of, influences
+from advisor.influence.statements import (Statement, garble, pick_statements, related_probes, statement_of,
+                                          train_statements)
+from advisor.influence.summary import MOVED_NATS, summarize
+from advisor.probes import Probe
+from conftest import ROOT
+
+INFLUENCE = ROOT / "corpora" / "influence"
+A_B = Statement("s1", "Ana Vel", "parent", "Bo Rin")
+B_C = Statement("s2", "Bo Rin", "parent", "Cai Dum")
+OTHERS = [Statement(f"o{i}", f"Ox{i} Ul", "parent", f"Py{i} Ek") for i in range(5)]
+
+
+def test_statements_are_read_from_both_question_shapes_and_others_are_skipped():
+    who = Probe(id="a", question="Who is the parent of Bo Rin?", answer="Ana Vel", split="train")
+    whose = Probe(id="b", question="Whose mentor is Ana Vel?", answer="Bo Rin", split="train")
+    other = Probe(id="c", question="How many visitors came?", answer="1,200", split="train")
+    assert statement_of(who) == Statement("a", "Ana Vel", "parent", "Bo Rin")
+    assert statement_of(whose).text == "Ana Vel is the mentor of Bo Rin."
+    assert statement_of(other) is None
+    assert [s.probe_id for s in train_statements([who, whose, other], "p.jsonl")] == ["a", "b"]
+
+
+def test_no_train_statements_is_one_line_naming_the_file():
+    test_only = Probe(id="a", question="Who is the parent of Bo Rin?", answer="Ana Vel", split="test")
+    with pytest.raises(InputError) as error:
+        train_statements([test_only], "probes.jsonl")
+    assert str(error.value).startswith("probes.jsonl: no train statements") and "\n" not in str(error.value)
+
+
+def test_no_train_statements_through_the_analysis(tmp_path):
+    from advisor.influence.run import analyse
+
+    path = tmp_path / "probes.jsonl"
+    path.write_text(json.dumps({"id": "x", "question": "What colour is the door?", "answer": "red",
+                                "split": "train"}) + "\n")
+    with pytest.raises(InputError, match=r"probes.jsonl: no train statements: 1 train probes"):
+        analyse(INFLUENCE, path, examples=2, steps=1, seed=0, out_dir=tmp_path / "out", model="smollm2-135m")
+
+
+def test_related_probes_chain_reverse_negate_and_keep_strangers_apart():
+    probes = related_probes(A_B, [A_B, B_C, *OTHERS], unrelated=3, seed=1)
+    by = {}
+    for p in probes:
+        by.setdefault(p.relation, []).append(p)
+    assert by["statement"][0].prefix == "Ana Vel is the parent of" and by["statement"][0].target == " Bo Rin"
+    assert by["reversal"][0].prefix == "The parent of Bo Rin is" and by["reversal"][0].target == " Ana Vel"
+    (transitive,) = by["transitive"]
+    assert (transitive.premise, transitive.prefix, transitive.target) == (
+        "Bo Rin is the parent of Cai Dum.", "Ana Vel is the grandparent of", " Cai Dum")
+    # the second link of the chain gets the same conclusion, with the first link as premise
+    (other_end,) = [p for p in related_probes(B_C, [A_B, B_C], unrelated=0, seed=1) if p.relation == "transitive"]
+    assert other_end.premise == A_B.text and other_end.target == " Cai Dum"
+    assert by["negation"][0].prefix == "Ana Vel is not the parent of"
+    assert len(by["unrelated"]) == 3 and all("Ana" not in p.text and "Bo Rin" not in p.text for p in by["unrelated"])
+    assert sorted(by["garbled"][0].prefix + by["garbled"][0].target) == sorted(by["statement"][0].prefix
+                                                                               + by["statement"][0].target)
+    assert related_probes(A_B, [A_B, B_C, *OTHERS], unrelated=3, seed=1) == probes
+
+
+def test_picking_is_seeded_and_capped():
+    pool = [A_B, B_C, *OTHERS]
+    assert pick_statements(pool, 3, seed=4) == pick_statements(pool, 3, seed=4)
+    assert len(pick_statements(pool, 50, seed=4)) == len(pool)
+    assert garble("Ana Vel", __import__("random").Random(0)) != "Ana Vel"
+
+
+def test_influence_arithmetic_on_a_fake_scorer():
+    """Base: -1 per target character, +3 when the statement is in the context. Tuned: base + 2
+    on the statement's own target. Hand-computed: fine-tuned 2 / 0, in context 3 / 3."""
+    probes = related_probes(A_B, [A_B], unrelated=0, seed=0)
+    statement, negation = probes[0], next(p for p in probes if p.relation == "negation")
+
+    tuning = {"on": False}  # like the real model, tuned in place: base must score before tuning starts
+
+    def base(pairs):
+        return [-len(t) + (3.0 if A_B.text in c else 0.0) + (100.0 if tuning["on"] else 0.0) for c, t in pairs]
+
+    def tuned(pairs):
+        scores = base(pairs)
+        tuning["on"] = True
+        return [s + (2.0 if c == context_of(statement) else 0.0) for s, (c, _) in zip(scores, pairs)]
+
+    rows = {r.relation: r for r in influences(A_B, [statement, negation], base, tuned)}
+    assert rows["statement"].base == -len(" Bo Rin") == -7
+    assert (rows["statement"].fine_tuned, rows["statement"].in_context) == (2.0, 3.0)
+    assert (rows["negation"].fine_tuned, rows["negation"].in_context) == (0.0, 3.0)
+
+
+def test_summary_figures_match_hand_computed_values():
+    def row(statement, relation, ft, ic, text=None):
+        return ProbeInfluence(statement, relation, text or f"{statement}-{relation}-{ft}", -5.0, ft, ic)
+
+    rows = [row("s1", "statement", 4.0, 2.0), row("s1", "negation", 3.0, -1.0), row("s1", "garbled", 1.0, 0.0),
+            row("s1", "unrelated", MOVED_NATS + 0.1, 0.0), row("s1", "unrelated", 0.1, 0.0),
+            row("s2", "statement", 2.0, 4.0), row("s2", "negation", 2.0, 0.0), row("s2", "garbled", 2.0, 1.0),
+            row("s2", "unrelated", -(MOVED_NATS + 1), 0.2), row("s2", "unrelated", -(MOVED_NATS + 2), 0.0)]
+    distances = {(r.statement, r.text): d for r, d in zip(rows, [0, .5, .3, .9, .8, 0, .5, .3, .9, .8])}
+    summary = summarize(rows, distances)
+    ft, ic, paired = summary["fine_tuned"], summary["in_context"], summary["in_context_minus_fine_tuned"]
+    assert ft["statement"].value == 3.0 and ic["statement"].value == 3.0
+    assert ft["negation_gap"].value == pytest.approx((1.0 + 0.0) / 2)  # (4-3, 2-2)
+    assert ic["negation_gap"].value == pytest.approx((3.0 + 4.0) / 2)  # (2+1, 4-0)
+    assert paired["negation_gap"].value == pytest.approx(3.0)
+    assert ft["sparseness"].value == pytest.approx((0.5 + 1.0) / 2) and ic["sparseness"].value == 0.0
+    assert ft["noise"].value == pytest.approx((-3.0 + 0.0) / 2)  # garbled - statement
+    low, high = ft["negation_gap"].ci
+    assert low <= ft["negation_gap"].value <= high and ft["negation_gap"].n == 2
+    assert ft["reversal"].value is None and ft["reversal"].n == 0  # no such probes, no figure
+    assert -1.0 <= ic["distance_rho"].value < 0  # in context: influence falls with distance here
+
+
+def test_shipped_influence_corpus_is_chained_and_generated():
+    from advisor.probes import read_probes
+    from advisor.synthetic.lineages import influence_corpus
+
+    docs, probes = influence_corpus()
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in (INFLUENCE / "docs").iterdir()}
+    assert shipped == docs
+    assert read_probes(INFLUENCE / "probes.jsonl").probes == probes
+    statements = train_statements(probes, "probes.jsonl")
+    assert len(statements) == 16
+    chained = [s for s in statements if any(p.relation == "transitive" for p in related_probes(s, statements,
+                                                                                               unrelated=0, seed=0))]
+    assert len(chained) == len(statements)
+    for statement in statements:
+        text = next(t for t in docs.values() if statement.text in t)
+        assert f"{statement.y} is the child of {statement.x}." in text
+
+
+def _weights_hash(model) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.integration
+def test_base_weights_are_bit_identical_after_the_analysis(hf_backend):
+    from advisor.influence.run import measure_statements
+    from advisor.probes import read_probes
+
+    pool = train_statements(read_probes(INFLUENCE / "probes.jsonl").probes, "probes.jsonl")
+    model = hf_backend.model
+    before, names, kind = _weights_hash(model), [n for n, _ in model.named_parameters()], type(model)
+    rows, training = measure_statements(hf_backend, pick_statements(pool, 2, seed=0), pool, steps=2, seed=0)
+    assert _weights_hash(model) == before
+    assert [n for n, _ in model.named_parameters()] == names and type(model) is kind and not model.training
+    assert not any("lora" in n for n in model.state_dict())
+    assert [t["steps"] for t in training] == [2, 2]
+    learned = [r.fine_tuned for r in rows if r.relation == "statement"]
+    assert all(v > 0 for v in learned)  # the steps did teach the statement
+    # the same statement measured again starts from the same weights: the same figures
+    again, _ = measure_statements(hf_backend, pick_statements(pool, 2, seed=0)[:1], pool, steps=2, seed=0)
+    assert [r.fine_tuned for r in again] == pytest.approx([r.fine_tuned for r in rows[:len(again)]], abs=1e-4)
