@@ -39,7 +39,9 @@ def rag_of(run):
     return next(s for s in run["strategies"] if s["name"] == "rag")
 
 
-def test_an_edited_fact_is_re_embedded_alone_and_compare_shows_it(tmp_path):
+def test_an_edited_fact_is_re_embedded_alone_and_compare_shows_it(tmp_path, monkeypatch):
+    # A cache of its own: another test's index of the same documents would be reused, not built.
+    monkeypatch.setenv("DSMR_ADVISOR_CACHE", str(tmp_path / "cache"))
     corpus = tmp_path / "tiny"
     shutil.copytree(TINY, corpus)
     before = evaluate(corpus, tmp_path / "before")
