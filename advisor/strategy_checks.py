@@ -20,10 +20,11 @@ from advisor.strategy import FitContext, Strategy
 FAMILIES = {"prompting", "retrieval", "training", "combination"}
 
 
-def make_context(backend: Backend, workdir: str | Path, corpus: Corpus, probes: ProbeSet) -> FitContext:
-    """A fit context over `probes`' train and dev splits, with artifacts under `workdir`."""
+def make_context(backend: Backend, workdir: str | Path, corpus: Corpus, probes: ProbeSet, **extra: Any) -> FitContext:
+    """A fit context over `probes`' train and dev splits, with artifacts under `workdir`; `extra`
+    sets any other FitContext field (seed, teacher, budget)."""
     return FitContext(backend=backend, corpus=corpus, train_probes=probes.split("train"),
-                      dev_probes=probes.split("dev"), artifacts=ArtifactStore(Path(workdir) / "artifacts"))
+                      dev_probes=probes.split("dev"), artifacts=ArtifactStore(Path(workdir) / "artifacts"), **extra)
 
 
 def check_constructor_only_stores_params(cls: type[Strategy], name: str | None = None) -> None:

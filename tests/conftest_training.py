@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.artifacts import ArtifactStore
-from advisor.strategy import FitContext
+from advisor.strategy_checks import make_context
 
 # Small enough to train in seconds on 2 cores, large enough for the loss to move.
 QUICK = {"max_steps": 4, "batch_size": 2, "rank": 8, "alpha": 16, "max_length": 64, "max_new_tokens": 8,
@@ -11,8 +10,7 @@ QUICK = {"max_steps": 4, "batch_size": 2, "rank": 8, "alpha": 16, "max_length": 
 
 
 def training_context(backend, tmp_path, corpus, probes, **extra):
-    return FitContext(backend=backend, corpus=corpus, train_probes=probes.split("train"),
-                      dev_probes=probes.split("dev"), artifacts=ArtifactStore(tmp_path / "artifacts"), **extra)
+    return make_context(backend, tmp_path, corpus, probes, **extra)
 
 
 def lora_weights(adapter_dir) -> dict:

@@ -12,7 +12,6 @@ from pydantic import Field
 
 from advisor import strategy as strategy_module
 from advisor.answer_length import AnswerLengthParams
-from advisor.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
 from advisor.composition import (Contribution, PartBackend, Tap, combination_class, combination_params,
                                  find_strategy_class, merge_contributions)
@@ -21,6 +20,7 @@ from advisor.errors import AdvisorError
 from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.runner import RunConfig, evaluate
 from advisor.strategy import FitContext, Strategy
+from advisor.strategy_checks import make_context
 from advisor.training import model_identity
 from conftest import ROOT, TINY
 
@@ -118,11 +118,6 @@ def registered(monkeypatch):
         monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, name, target)
 
 
-def context(backend, tmp_path, corpus, probes):
-    return FitContext(backend=backend, corpus=corpus, train_probes=probes.split("train"),
-                      dev_probes=probes.split("dev"), artifacts=ArtifactStore(tmp_path / "artifacts"))
-
-
 def run_config(tmp_path, strategies, **extra):
     extra.setdefault("out_dir", tmp_path / "run")
     return RunConfig(corpus_dir=TINY, probes_path=TINY / "probes.jsonl", strategies=strategies, backend="fake",
@@ -194,7 +189,7 @@ def test_assembled_prompt_is_each_part_s_own_prompt_merged_in_order(fake_backend
     """prompt_refinement+few_shot+rag on the fake: the request that reaches the backend holds the refined
     system prompt, then rag's and rag's context, then few_shot's example turns, then the question as the
     examples ask theirs, each piece exactly as the single strategy would have sent it."""
-    ctx = context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
+    ctx = make_context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
     test = tiny_probes.split("test")
     singles = {}
     for name in ("prompt_refinement", "few_shot", "rag"):
@@ -226,7 +221,7 @@ def test_assembled_prompt_is_each_part_s_own_prompt_merged_in_order(fake_backend
 
 def test_a_third_party_strategy_composes_without_a_change(registered, fake_backend, tmp_path, tiny_corpus,
                                                          tiny_probes):
-    ctx = context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
+    ctx = make_context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
     combo = find_strategy_class("terse+rag")().fit(ctx)
     start = len(fake_backend.calls)
     combo.answer(tiny_probes.split("test"))
@@ -306,7 +301,7 @@ def test_a_combination_reuses_the_adapter_its_single_strategy_trained(tmp_path, 
 
 def test_a_combination_answers_through_the_weight_part_s_adapter(registered, tmp_path, tiny_corpus, tiny_probes):
     backend = WeightsFakeBackend()
-    ctx = context(backend, tmp_path, tiny_corpus, tiny_probes)
+    ctx = make_context(backend, tmp_path, tiny_corpus, tiny_probes)
     combo = find_strategy_class("rag+fake_adapter")().fit(ctx)
     assert TRAININGS == ["fake_adapter"]
     backend.adapter_log.clear()

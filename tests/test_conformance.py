@@ -78,7 +78,7 @@ class _WorksInItsConstructor(Strategy):
         return []
 
 
-class _ForgetsProbes(_WorksInItsConstructor):
+class _AnswersWithoutFitting(_WorksInItsConstructor):
     def __init__(self, params=None):
         Strategy.__init__(self, params)
 
@@ -87,6 +87,6 @@ def test_the_checks_fail_a_strategy_that_breaks_the_contract(fake_backend, tmp_p
     with pytest.raises(AssertionError, match="not only params"):
         check_constructor_only_stores_params(_WorksInItsConstructor)
     with pytest.raises(AssertionError, match="did not raise NotFittedError"):
-        check_answer_before_fit_raises(_ForgetsProbes, tiny_probes)
+        check_answer_before_fit_raises(_AnswersWithoutFitting, tiny_probes)
     with pytest.raises(AssertionError, match="NotFittedError|every probe"):
-        check_strategy(_ForgetsProbes, fake_backend, tmp_path, tiny_corpus, tiny_probes)
+        check_strategy(_AnswersWithoutFitting, fake_backend, tmp_path, tiny_corpus, tiny_probes)
