@@ -204,3 +204,15 @@ def test_the_same_verdict_from_bf16_and_fp32_sized_differences():
     assert bf16.band == ["rag", "few_shot"] and fp32.band == ["rag"]
     assert fp32.pick == bf16.pick == "rag"
     assert bf16.decided_by == "accuracy" and bf16.material_savers == []
+
+
+def test_equally_accurate_strategies_are_not_ordered_by_latency_noise():
+    """Two strategies right on the same number of probes: a 16% p95 difference (what one run to the
+    next gives) leaves the pick to the name order, either way round; a 50% one decides."""
+    results = [make_result("rag+few_shot", [1, 0] * 10, latencies_s=[4.4] * 20), make_result("rag", [0, 1] * 10, latencies_s=[5.1] * 20)]
+    assert decide(gather(results), DecisionOptions()).pick == "rag"
+    results = [make_result("rag+few_shot", [1, 0] * 10, latencies_s=[5.1] * 20), make_result("rag", [0, 1] * 10, latencies_s=[4.4] * 20)]
+    assert decide(gather(results), DecisionOptions()).pick == "rag"
+    results = [make_result("rag+few_shot", [1, 0] * 10, latencies_s=[2.0] * 20), make_result("rag", [0, 1] * 10, latencies_s=[4.4] * 20)]
+    decision = decide(gather(results), DecisionOptions())
+    assert (decision.pick, decision.decided_by) == ("rag+few_shot", "latency")

@@ -5,7 +5,9 @@ the most accurate one on the workload mix and every strategy not significantly l
 than it (paired sign-flip test on the same probes, Holm-corrected over those comparisons).
 Inside the band a cheaper strategy wins only when its saving is material: above both a share
 of the leader's monthly cost and an absolute amount per month. Otherwise the most accurate
-wins; equal accuracy goes to the lower single-request p95, then to the lower cost.
+wins; between equally accurate strategies a lower single-request p95 decides only when it is
+lower by a material share (measured latency moves by about 15% from one run to the next), and
+otherwise the name order does, so that the pick never follows measurement noise.
 
 Alternative rule ("value"), when the team says what a correct answer is worth: the strategy
 with the highest expected net value per month (mix accuracy x value x queries - monthly
@@ -41,6 +43,8 @@ class DecisionOptions(BaseModel):
     material_share: float = Field(0.10, ge=0, le=1, description="A saving inside the tie band must exceed this "
                                   "share of the leader's monthly cost ...")
     material_usd_per_month: float = Field(10.0, ge=0, description="... and this many dollars a month to win.")
+    material_latency_share: float = Field(0.25, ge=0, le=1, description="Between equally accurate strategies, "
+                                          "a single-request p95 lower by more than this share decides.")
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level of the tie band's paired tests.")
     stability_threshold: float = Field(0.80, gt=0, le=1, description="Share of bootstrap resamples the pick "
                                        "must win for the verdict to count as settled.")
@@ -105,11 +109,13 @@ def is_material(saving: float, leader_monthly: float, options: DecisionOptions) 
 
 
 def _order_key(name: str, accuracy: dict[str, float], evidence: Evidence) -> tuple:
-    """Most accurate first; then lower p95; then cheaper; unknowns last; the name keeps it stable."""
-    s = evidence.strategies[name]
-    inf = float("inf")
-    return (-round(accuracy[name], 12), inf if s.p95_ms is None else s.p95_ms,
-            inf if s.monthly_usd is None else s.monthly_usd, name)
+    """Most accurate first, then by name: measured latency and cost, which move between runs of the
+    same strategies, never order equally accurate ones (the decision weighs them by materiality)."""
+    return (-round(accuracy[name], 12), name)
+
+
+def is_materially_faster(p95_ms: float | None, than_ms: float | None, options: DecisionOptions) -> bool:
+    return p95_ms is not None and than_ms is not None and p95_ms < (1 - options.material_latency_share) * than_ms
 
 
 def decide(evidence: Evidence, options: DecisionOptions) -> Decision:
@@ -147,9 +153,12 @@ def decide(evidence: Evidence, options: DecisionOptions) -> Decision:
     if savers:
         pick, decided_by = min(savers, key=lambda n: _order_key(n, accuracy, evidence)), "cost"
     else:
-        pick = leader
-        tied = [n for n in band[1:] if abs(accuracy[n] - accuracy[leader]) < 1e-12]
-        decided_by = "latency" if tied else "accuracy"
+        pick, decided_by = leader, "accuracy"
+        tied = [n for n in band if abs(accuracy[n] - accuracy[leader]) < 1e-12]
+        p95 = {n: evidence.strategies[n].p95_ms for n in tied}
+        fastest = min(tied, key=lambda n: (float("inf") if p95[n] is None else p95[n], n))
+        if len(tied) > 1 and all(is_materially_faster(p95[fastest], p95[n], options) for n in tied if n != fastest):
+            pick, decided_by = fastest, "latency"
     return Decision(pick=pick, decided_by=decided_by, leader=leader, band=band, tests=tests,
                     material_savers=savers, **base)
 
@@ -160,5 +169,5 @@ def _decide_by_value(evidence: Evidence, options: DecisionOptions, accuracy: dic
     net = {n: (None if evidence.strategies[n].monthly_usd is None
                else accuracy[n] * value - evidence.strategies[n].monthly_usd) for n in evidence.strategies}
     known = [n for n in eligible if net[n] is not None]
-    pick = max(known, key=lambda n: (net[n], -_order_key(n, accuracy, evidence)[1])) if known else eligible[0]
+    pick = max(known, key=lambda n: (net[n], -eligible.index(n))) if known else eligible[0]
     return Decision(pick=pick, decided_by="value", leader=eligible[0], net_value_usd=net, **base)
