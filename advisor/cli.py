@@ -89,9 +89,9 @@ def evaluate(corpus_dir: Path, probes_path, strategies, model, backend, base_url
     transformers_logging.disable_progress_bar()  # weight-loading bars would bury the run's own progress
     from advisor.config import build_run_config
     from advisor.execution.resources import parse_resource_settings
-    from advisor.progress import Progress
+    from advisor.evaluation.progress import Progress
     from advisor.report.context import ranking_of
-    from advisor.runner import evaluate as run_evaluation
+    from advisor.evaluation.runner import evaluate as run_evaluation
 
     config = build_run_config(
         corpus_dir, config_path=config_path, settings=settings, strategies=strategies, chroma_url=chroma_url,
@@ -140,7 +140,7 @@ def report(run_dir: Path, fmt: str) -> None:
 def compare(run_a: Path, run_b: Path, fmt: str) -> None:
     """Compare two runs (directories or results.json): accuracy, flipped probes, cost, latency, recommendation."""
     from advisor.report import load_run
-    from advisor.run_comparison import compare_runs
+    from advisor.comparison.runs import compare_runs
 
     comparison = compare_runs(load_run(run_a), load_run(run_b), label_a=str(run_a), label_b=str(run_b))
     if fmt == "json":
@@ -172,9 +172,9 @@ def check(run: Path, baseline: Path | None, max_drop, any_drop, min_accuracy, fa
           junit_path: Path | None) -> None:
     """Gate a run for CI: exit 1 if a strategy failed, fell below a floor or regressed against a baseline."""
     from advisor.errors import InputError
-    from advisor.gates import GateOptions, check_run, parse_min_accuracy, summary_lines
+    from advisor.comparison.gates import GateOptions, check_run, parse_min_accuracy, summary_lines
     from advisor.report import load_run
-    from advisor.run_comparison import compare_runs
+    from advisor.comparison.runs import compare_runs
 
     if baseline is None and (max_drop is not None or any_drop or fail_on_recommendation_change):
         raise InputError("--max-drop, --any-drop and --fail-on-recommendation-change need --against BASELINE_RUN")
@@ -207,7 +207,7 @@ def strategies() -> None:
 @strategies.command("list")
 def strategies_list() -> None:
     """Name, family, what each strategy does, and its parameters."""
-    from advisor.strategy import describe_params, registered_strategies, strategy_class
+    from advisor.strategy.registry import describe_params, registered_strategies, strategy_class
 
     for name in registered_strategies():
         try:
@@ -232,7 +232,7 @@ def models() -> None:
 @models.command("list")
 def models_list() -> None:
     """Packaged models and whether their weights are ready; any local model folder works too."""
-    from advisor.models import list_models
+    from advisor.backends.models import list_models
 
     for row in list_models():
         click.echo(f"{row['name']}  {row['status']}  {row['description']}")
@@ -262,8 +262,8 @@ def probes_generate(corpus_dir: Path, out_path: Path, teacher, teacher_model, se
 
     Prints, for each kind of question, how many were proposed and kept and why the others were
     rejected."""
-    from advisor.probe_generation import generate_probe_file
-    from advisor.progress import Progress
+    from advisor.probegen.generation import generate_probe_file
+    from advisor.evaluation.progress import Progress
 
     summary = generate_probe_file(corpus_dir, out_path, teacher=teacher, teacher_model=teacher_model, seed=seed,
                                   per_document=per_document, progress=Progress(enabled=not quiet))
@@ -276,7 +276,7 @@ def probes_generate(corpus_dir: Path, out_path: Path, teacher, teacher_model, se
 @click.option("--per-kind", type=int, default=3, show_default=True, help="Probes shown for each kind.")
 def probes_show(probes_path: Path, per_kind: int) -> None:
     """Print a sample of each kind with its answer, evidence sentence, source document and split."""
-    from advisor.probe_generation import show_probe_file
+    from advisor.probegen.generation import show_probe_file
 
     click.echo(show_probe_file(probes_path, per_kind=per_kind))
 
@@ -290,7 +290,7 @@ def probes_show(probes_path: Path, per_kind: int) -> None:
 def probes_import(source: Path, fmt: str, out_path: Path) -> None:
     """Convert another tool's test set into a probe file; every line that cannot be mapped is listed
     with its file, line and reason."""
-    from advisor.probe_formats import import_probe_file
+    from advisor.inputs.probe_formats import import_probe_file
 
     conversion = import_probe_file(source, fmt, out_path)
     for problem in conversion.problems:
@@ -308,7 +308,7 @@ def probes_import(source: Path, fmt: str, out_path: Path) -> None:
               help="Where to write the converted file.")
 def probes_export(probes_path: Path, fmt: str, out_path: Path) -> None:
     """Write a probe file in another tool's format; probes it cannot express are listed."""
-    from advisor.probe_formats import export_probe_file
+    from advisor.inputs.probe_formats import export_probe_file
 
     export = export_probe_file(probes_path, fmt, out_path)
     for reason in export.skipped:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from advisor.analysis.mix import parse_mix
 from advisor.errors import InputError
-from advisor.runner import RunConfig
+from advisor.evaluation.run_config import RunConfig
 
 
 def parse_value(text: str) -> Any:

@@ -1,7 +1,7 @@
 """How much of a generated manual's HTML text is boilerplate that the corpus loader drops.
 
 Navigation panels, headers, footers, sidebars, tables of contents and link indexes repeat on
-every page of a generated manual; the corpus loader (`advisor.corpus.parse_html`) removes them
+every page of a generated manual; the corpus loader (`advisor.inputs.corpus.parse_html`) removes them
 before documents are chunked, so they are neither retrieved nor asked about. This prints, per
 manual, the characters of all the text in its HTML against the text kept, whitespace runs
 counted as one space (layout whitespace is not content either way).
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from advisor.corpus import Corpus, Document, parse_html
+from advisor.inputs.corpus import Corpus, Document, parse_html
 from probegen import MANUALS, locate
 
 _WINDOW = 30  # characters of the evidence sentence kept on each side of the answer
@@ -56,8 +56,8 @@ def recall(corpus: Corpus, probes, k: int, chunk_size: int, chunk_overlap: int) 
     """Share of probes with the words around their answer in one of their top-k chunks."""
     import numpy as np
 
-    from advisor.chunking import chunk_corpus
-    from advisor.embeddings import embeddings
+    from advisor.inputs.chunking import chunk_corpus
+    from advisor.inputs.embeddings import embeddings
 
     chunks = chunk_corpus(corpus, chunk_size=chunk_size, chunk_overlap=chunk_overlap)
     model = embeddings()
@@ -75,7 +75,7 @@ def recall(corpus: Corpus, probes, k: int, chunk_size: int, chunk_overlap: int) 
 
 
 def measure_recall(name: str, files: list[Path], sample: int) -> None:
-    from advisor.probe_generation import generate_probes
+    from advisor.probegen.generation import generate_probes
     from strategies.rag import RagParams
 
     params = RagParams()

@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the run directory here instead of a temporary one")
     args, extra = parser.parse_known_args()
 
-    from advisor.paths import cache_dir
+    from advisor.storage.paths import cache_dir
 
     work = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     cache = work / "cache"

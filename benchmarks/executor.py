@@ -28,7 +28,7 @@ TINY = ROOT / "corpora" / "tiny"
 
 def timed_run(work: Path, executor: str, strategies: str, backend: str) -> tuple[float, int]:
     """Wall seconds of one `advisor evaluate`, and the number of strategy tasks it ran."""
-    from advisor.paths import cache_dir
+    from advisor.storage.paths import cache_dir
 
     cache = work / f"cache-{executor}"
     cache.mkdir()

@@ -43,10 +43,10 @@ def peak_mb() -> float:
 
 def baseline_prompts(n: int) -> tuple[list, list[list[dict]]]:
     """The baseline strategy's messages for the sample's test probes, else built-in questions."""
-    from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+    from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 
     if PROBES.is_file():
-        from advisor.probes import read_probes
+        from advisor.inputs.probes import read_probes
 
         probes = read_probes(PROBES).split("test")[:n]
         return probes, [chat(DEFAULT_SYSTEM_PROMPT, question_text(p)) for p in probes]
@@ -60,7 +60,7 @@ def child_load() -> dict:
     import transformers  # noqa: F401 (imported first so that load times are the model's own)
 
     from advisor.backends.hf import HFBackend
-    from advisor.models import resolve_model
+    from advisor.backends.models import resolve_model
 
     start = time.perf_counter()
     resolved = resolve_model()
@@ -75,7 +75,7 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
 
     from advisor.backends.base import GenerationRequest
     from advisor.backends.hf import HFBackend
-    from advisor.models import resolve_model
+    from advisor.backends.models import resolve_model
 
     resolved = resolve_model()
     backend = HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, weights_hash=resolved.weights_hash)
@@ -178,7 +178,7 @@ def main() -> None:
             same = sum(a == b for a, b in zip(run["answers"], reference["answers"]))
             line = f"greedy baseline answers {dtype} vs float32: {same}/{len(run['answers'])} identical"
             if probes:
-                from advisor.scoring import score_answer
+                from advisor.evaluation.scoring import score_answer
 
                 agree = sum(score_answer(p, a).correct == score_answer(p, b).correct
                             for p, a, b in zip(probes, run["answers"], reference["answers"]))

@@ -28,10 +28,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.corpus import load_corpus
-from advisor.probe_checks import subject_problem
-from advisor.probe_generation import generate_probes
-from advisor.probes import write_probes
+from advisor.inputs.corpus import load_corpus
+from advisor.probegen.checks import subject_problem
+from advisor.probegen.generation import generate_probes
+from advisor.inputs.probes import write_probes
 
 
 @dataclass(frozen=True)

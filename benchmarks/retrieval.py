@@ -17,12 +17,13 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from advisor.artifacts import ArtifactStore  # noqa: E402
+from advisor.storage.artifacts import ArtifactStore  # noqa: E402
 from advisor.backends.fake import FakeBackend  # noqa: E402
-from advisor.chunking import chunk_corpus  # noqa: E402
-from advisor.corpus import load_corpus  # noqa: E402
-from advisor.embeddings import BATCH_SIZE, embeddings, sentence_transformer  # noqa: E402
-from advisor.strategy import FitContext, make_strategy  # noqa: E402
+from advisor.inputs.chunking import chunk_corpus  # noqa: E402
+from advisor.inputs.corpus import load_corpus  # noqa: E402
+from advisor.inputs.embeddings import BATCH_SIZE, embeddings, sentence_transformer  # noqa: E402
+from advisor.strategy.contract import FitContext
+from advisor.strategy.registry import make_strategy  # noqa: E402
 
 ROUNDS = 3
 
@@ -76,7 +77,7 @@ def main(folder: str = "corpora/acme") -> None:
 
         probes_path = Path(folder) / "probes.jsonl"
         if probes_path.is_file():
-            from advisor.probes import read_probes
+            from advisor.inputs.probes import read_probes
 
             questions = [p.question for p in read_probes(probes_path).probes]
         else:

@@ -102,12 +102,13 @@ def main() -> None:
         args.corpus = small_corpus(args.people)
 
     from advisor.analysis.statistics import bootstrap_ci
-    from advisor.artifacts import ArtifactStore
+    from advisor.storage.artifacts import ArtifactStore
     from advisor.backends.factory import make_backend
-    from advisor.corpus import load_corpus
-    from advisor.probes import read_probes
-    from advisor.recall_check import cloze_items, recall
-    from advisor.strategy import FitContext, make_strategy
+    from advisor.inputs.corpus import load_corpus
+    from advisor.inputs.probes import read_probes
+    from advisor.training.recall_check import cloze_items, recall
+    from advisor.strategy.contract import FitContext
+    from advisor.strategy.registry import make_strategy
 
     backend = make_backend("hf", "smollm2-135m", dtype="fp32", batch_size=16)
     corpus = load_corpus(args.corpus)

@@ -24,9 +24,9 @@ SETTINGS = {"rank": 16, "alpha": 32, "dropout": 0.05, "batch_size": 4, "max_leng
 
 
 def _examples(tokenizer):
-    from advisor.probes import read_probes
-    from advisor.prompts import DEFAULT_SYSTEM_PROMPT
-    from advisor.training import qa_examples
+    from advisor.inputs.probes import read_probes
+    from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT
+    from advisor.training.examples import qa_examples
 
     probes = read_probes(ROOT / "corpora" / "acme" / "probes.jsonl").split("train")
     return probes, qa_examples(tokenizer, probes, DEFAULT_SYSTEM_PROMPT, SETTINGS["max_length"])
@@ -37,9 +37,9 @@ def run_one(path: str, dtype: str, steps: int) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from advisor.training import LoraTrainingParams, lora_config, train_lora
+    from advisor.training.lora_loop import LoraTrainingParams, lora_config, train_lora
 
-    from advisor.models import resolve_model
+    from advisor.backends.models import resolve_model
 
     model_dir = resolve_model("smollm2-135m").path
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype]
@@ -58,7 +58,7 @@ def run_one(path: str, dtype: str, steps: int) -> dict:
         from datasets import Dataset
         from trl import SFTConfig, SFTTrainer
 
-        from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+        from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 
         rows = [{"prompt": chat(DEFAULT_SYSTEM_PROMPT, question_text(p)),
                  "completion": [{"role": "assistant", "content": p.answer}]} for p in probes]

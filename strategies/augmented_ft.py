@@ -16,9 +16,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from advisor.augmentation import AugmentationMix, augment
-from advisor.strategy import FitContext
-from advisor.training import Example, qa_examples, statement_examples
+from advisor.training.augmentation import AugmentationMix, augment
+from advisor.strategy.contract import FitContext
+from advisor.training.examples import Example, qa_examples, statement_examples
 from strategies.lora import LoraParams, LoraStrategy
 
 AUGMENTED_FILE = "augmented.jsonl"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from advisor.answer_length import AnswerLengthParams
-from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
-from advisor.strategy import FitContext, Strategy
+from advisor.strategy.answer_length import AnswerLengthParams
+from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.strategy.contract import FitContext, Strategy
 
 
 class BaselineParams(AnswerLengthParams):

@@ -18,13 +18,12 @@ from pydantic import Field
 
 from advisor.backends.base import GenerationRequest
 from advisor.errors import InputError
-from advisor.hashing import content_hash
-from advisor.jsonl import read_jsonl_objects
-from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
-from advisor.scoring import score_answer
-from advisor.strategy import FitContext
-from advisor.training import (LoraTrainingParams, fresh_base_model, log_recorder, lora_config,
-                              model_identity, save_adapter, wall_clock_callback)
+from advisor.storage.hashing import content_hash
+from advisor.inputs.jsonl import read_jsonl_objects
+from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.evaluation.scoring import score_answer
+from advisor.strategy.contract import FitContext
+from advisor.training.lora_loop import LoraTrainingParams, fresh_base_model, log_recorder, lora_config, model_identity, save_adapter, wall_clock_callback
 from strategies.lora import AdapterStrategy
 
 PAIR_FIELDS = ("prompt", "chosen", "rejected")

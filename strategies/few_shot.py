@@ -17,9 +17,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from advisor.answer_length import AnswerLengthParams
-from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
-from advisor.strategy import FitContext, Strategy
+from advisor.strategy.answer_length import AnswerLengthParams
+from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.strategy.contract import FitContext, Strategy
 
 
 class StaticFewShotParams(AnswerLengthParams):
@@ -107,7 +107,7 @@ class FewShotStrategy(_FewShotBase):
         from langchain_core.example_selectors import (MaxMarginalRelevanceExampleSelector,
                                                       SemanticSimilarityExampleSelector)
 
-        from advisor.embeddings import EMBEDDING_MODEL, embeddings
+        from advisor.inputs.embeddings import EMBEDDING_MODEL, embeddings
 
         p = self.params
         train = _distinct(ctx.train_probes)

@@ -13,11 +13,11 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from advisor.answer_length import AnswerLengthParams
-from advisor.corpus import Document
+from advisor.strategy.answer_length import AnswerLengthParams
+from advisor.inputs.corpus import Document
 from advisor.errors import NotApplicableError
-from advisor.prompts import chat, question_text
-from advisor.strategy import FitContext, Strategy
+from advisor.strategy.prompts import chat, question_text
+from advisor.strategy.contract import FitContext, Strategy
 
 DEFAULT_FULL_SYSTEM = "Answer using only the documents. Reply with the short answer."
 DEFAULT_FULL_TEMPLATE = "Documents:\n{documents}\n\nQuestion: {question}"

@@ -13,14 +13,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from advisor.augmentation import AugmentationMix, augment
-from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
-from advisor.recall_check import cloze_items, recall
-from advisor.strategy import FitContext, Strategy
-from advisor.training import (ADAPTER_DIR, Example, LoraTrainingParams, corpus_texts, data_hash,
-                              document_chat_examples, fresh_base_model,
-                              model_identity, qa_examples, save_adapter, statement_examples, text_examples,
-                              train_lora)
+from advisor.training.augmentation import AugmentationMix, augment
+from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.training.recall_check import cloze_items, recall
+from advisor.strategy.contract import FitContext, Strategy
+from advisor.training.lora_loop import ADAPTER_DIR, LoraTrainingParams, fresh_base_model, model_identity, save_adapter, train_lora
+from advisor.training.examples import Example, corpus_texts, data_hash, document_chat_examples, qa_examples, statement_examples, text_examples
 
 
 class LoraParams(LoraTrainingParams):

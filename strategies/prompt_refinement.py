@@ -17,14 +17,14 @@ from typing import Any
 
 from pydantic import Field
 
-from advisor.answer_length import AnswerLengthParams
+from advisor.strategy.answer_length import AnswerLengthParams
 from advisor.backends.base import GenerationRequest
 from advisor.errors import NotApplicableError
-from advisor.hashing import content_hash
-from advisor.probes import Probe
-from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
-from advisor.scoring import score_answer
-from advisor.strategy import FitContext, Strategy
+from advisor.storage.hashing import content_hash
+from advisor.inputs.probes import Probe
+from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.evaluation.scoring import score_answer
+from advisor.strategy.contract import FitContext, Strategy
 
 META_PROMPT = """You improve the system prompt of an assistant.
 

@@ -8,7 +8,7 @@ distractor chunks; for the rest only distractors, so the model also learns what 
 retrieval missed (answer from what it learned, not from a plausible neighbour). Distractors are
 by default the chunks nearest the question that come from other documents (what retrieval will
 actually put beside the gold chunk); `distractors = "random"` samples them instead, as in the
-paper. The index is RAG's own (same artifact, same key); the loop is LoRA's (advisor.training),
+paper. The index is RAG's own (same artifact, same key); the loop is LoRA's (advisor.training.lora_loop),
 budgeted in steps.
 """
 
@@ -20,9 +20,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from advisor.scoring import normalize
-from advisor.strategy import FitContext
-from advisor.training import Example, LoraTrainingParams, chat_example
+from advisor.evaluation.scoring import normalize
+from advisor.strategy.contract import FitContext
+from advisor.training.examples import Example, chat_example
+from advisor.training.lora_loop import LoraTrainingParams
 from strategies.lora import LoraStrategy
 from strategies.rag import RagParams, RagStrategy, rag_messages
 
@@ -85,7 +86,7 @@ class RaftStrategy(LoraStrategy):
     artifact_kind = "raft-adapter"
 
     def training_examples(self, ctx: FitContext, tokenizer) -> list[Example]:
-        from advisor.chunking import chunk_corpus
+        from advisor.inputs.chunking import chunk_corpus
 
         p = self.params.with_seed(ctx.seed)
         self.rag_ = RagStrategy(p.rag_params()).fit(ctx)  # RAG's index artifact, built once for both

@@ -13,12 +13,12 @@ from urllib.parse import urlparse
 
 from pydantic import Field, model_validator
 
-from advisor.answer_length import AnswerLengthParams
-from advisor.chunking import chunk_corpus
+from advisor.strategy.answer_length import AnswerLengthParams
+from advisor.inputs.chunking import chunk_corpus
 from advisor.errors import AdvisorError
-from advisor.hashing import content_hash
-from advisor.prompts import chat, question_text
-from advisor.strategy import FitContext, Strategy
+from advisor.storage.hashing import content_hash
+from advisor.strategy.prompts import chat, question_text
+from advisor.strategy.contract import FitContext, Strategy
 
 COLLECTION = "chunks"
 DEFAULT_RAG_SYSTEM = "Answer using only the context. Reply with the short answer."
@@ -82,7 +82,7 @@ class RagStrategy(Strategy):
     Params = RagParams
 
     def _key_parts(self, ctx: FitContext) -> dict[str, Any]:
-        from advisor.embeddings import EMBEDDING_MODEL
+        from advisor.inputs.embeddings import EMBEDDING_MODEL
 
         p = self.params
         return {"corpus": ctx.corpus.fingerprint(),
@@ -90,7 +90,7 @@ class RagStrategy(Strategy):
                 "embedding": EMBEDDING_MODEL}
 
     def fit(self, ctx: FitContext) -> RagStrategy:
-        from advisor.embeddings import EMBEDDING_MODEL
+        from advisor.inputs.embeddings import EMBEDDING_MODEL
 
         p = self.params
         chunks = chunk_corpus(ctx.corpus, chunk_size=p.chunk_size, chunk_overlap=p.chunk_overlap, unit=p.chunk_unit)
@@ -154,7 +154,7 @@ class RagStrategy(Strategy):
     def _store(client, name: str = COLLECTION):
         from langchain_chroma import Chroma
 
-        from advisor.embeddings import embeddings
+        from advisor.inputs.embeddings import embeddings
 
         return Chroma(client=client, collection_name=name, embedding_function=embeddings(),
                       collection_configuration={"hnsw": {"space": "cosine"}})
@@ -162,7 +162,7 @@ class RagStrategy(Strategy):
     # --- answering ---------------------------------------------------------------------------
     def retrieve(self, questions: list[str], k: int | None = None):
         """The k chunks for each question (`k` defaults to the param); questions are embedded in one batch."""
-        from advisor.embeddings import embeddings
+        from advisor.inputs.embeddings import embeddings
 
         self.check_fitted()
         p = self.params

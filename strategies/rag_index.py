@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 
 KIND = "chroma-index"
 INDEX_DIR = "chroma"

@@ -48,21 +48,21 @@ def fake_backend():
 
 @pytest.fixture
 def tiny_corpus():
-    from advisor.corpus import load_corpus
+    from advisor.inputs.corpus import load_corpus
 
     return load_corpus(TINY)
 
 
 @pytest.fixture
 def tiny_probes():
-    from advisor.probes import read_probes
+    from advisor.inputs.probes import read_probes
 
     return read_probes(TINY / "probes.jsonl")
 
 
 @pytest.fixture(scope="session")
 def default_model():
-    from advisor.models import resolve_model
+    from advisor.backends.models import resolve_model
 
     return resolve_model("smollm2-135m")
 

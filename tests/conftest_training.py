@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.strategy_checks import make_context
+from advisor.strategy.testing import make_context
 
 # Small enough to train in seconds on 2 cores, large enough for the loss to move.
 QUICK = {"max_steps": 4, "batch_size": 2, "rank": 8, "alpha": 16, "max_length": 64, "max_new_tokens": 8,

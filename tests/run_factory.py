@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.results import (Answer, CostSummary, LatencySummary, Manifest, ProbeScore, RunResult, ScoredAnswer,
+from advisor.evaluation.results import (Answer, CostSummary, LatencySummary, Manifest, ProbeScore, RunResult, ScoredAnswer,
                              StrategyResult, Usage)
 
 PLANTED_SCRIPT = "<script>document.title='pwned';window.__pwned=1</script>"

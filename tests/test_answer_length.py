@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from advisor.answer_length import AnswerLengthParams
+from advisor.strategy.answer_length import AnswerLengthParams
 from advisor.backends.base import Completion, GenerationRequest
 from advisor.backends.fake import FakeBackend
-from advisor.probes import Probe
+from advisor.inputs.probes import Probe
 from strategies.baseline import BaselineStrategy
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 
 
 def test_published_artifact_has_meta_and_key_parts(tmp_path):

@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from advisor.augmentation import (TEMPLATE_FALLBACK, AugmentationMix, augment, states_a_fact, paraphrase_sentence, reverse_sentence, sentences,
+from advisor.training.augmentation import (TEMPLATE_FALLBACK, AugmentationMix, augment, states_a_fact, paraphrase_sentence, reverse_sentence, sentences,
                                   teacher_augment, template_augment, uses_template_fallback)
 from advisor.backends.fake import FakeBackend
-from advisor.corpus import Corpus, Document
+from advisor.inputs.corpus import Corpus, Document
 
 
 @pytest.mark.parametrize("sentence, reversed_", [
@@ -137,7 +137,7 @@ class WordTokenizer:
 
 
 def test_statements_are_packed_whole():
-    from advisor.training import statement_examples
+    from advisor.training.examples import statement_examples
 
     texts = ["a bb ccc dddd", "e ff ggg", "h ii jjj kkkk"]
     windows = statement_examples(WordTokenizer(), texts, max_length=9, kind="reversal")
@@ -145,8 +145,8 @@ def test_statements_are_packed_whole():
 
 
 def test_augmented_ft_reports_the_mix_it_trains_on(tmp_path):
-    from advisor.artifacts import ArtifactStore
-    from advisor.strategy import FitContext
+    from advisor.storage.artifacts import ArtifactStore
+    from advisor.strategy.contract import FitContext
     from strategies.augmented_ft import AugmentedFineTuneStrategy
 
     small = FakeBackend("smollm2-135m")
@@ -162,15 +162,15 @@ def test_augmented_ft_reports_the_mix_it_trains_on(tmp_path):
 
 
 def test_augmented_ft_rejects_a_bad_mix_value():
-    from advisor.strategy import strategy_class
+    from advisor.strategy.registry import strategy_class
 
     with pytest.raises(Exception, match="paraphrases_per_fact"):
         strategy_class("augmented_ft")({"paraphrases_per_fact": -1})
 
 
 def test_lora_ft_par_adds_rewordings_of_facts_and_ft_reg_does_not(tmp_path):
-    from advisor.artifacts import ArtifactStore
-    from advisor.strategy import FitContext
+    from advisor.storage.artifacts import ArtifactStore
+    from advisor.strategy.contract import FitContext
     from strategies.augmented_ft import AugmentedParams
     from strategies.lora import LoraStrategy
 

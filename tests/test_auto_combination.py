@@ -8,13 +8,14 @@ import json
 
 import pytest
 
-from advisor import strategy as strategy_module
+from advisor.strategy import registry as strategy_module
 from advisor.analysis.combination import part_roles, propose_combination
 from advisor.analysis.ranking import rank
 from advisor.backends.fake import FakeBackend
-from advisor.prompts import chat, question_text
-from advisor.runner import RunConfig, evaluate
-from advisor.strategy import Strategy
+from advisor.strategy.prompts import chat, question_text
+from advisor.evaluation.run_config import RunConfig
+from advisor.evaluation.runner import evaluate
+from advisor.strategy.contract import Strategy
 from conftest import TINY
 from run_factory import make_result
 

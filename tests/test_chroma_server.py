@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.strategy import make_strategy
+from advisor.strategy.registry import make_strategy
 from servers import free_port, server_process
 from test_rag import PROBES, accuracy, make_ctx  # tests/ is on sys.path under pytest
 

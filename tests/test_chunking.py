@@ -1,7 +1,7 @@
 import pytest
 
-from advisor.chunking import chunk_corpus, document_of
-from advisor.corpus import Corpus, Document
+from advisor.inputs.chunking import chunk_corpus, document_of
+from advisor.inputs.corpus import Corpus, Document
 from advisor.errors import AdvisorError
 
 
@@ -25,7 +25,7 @@ def test_chunks_keep_document_id_and_position():
 
 
 def test_token_unit_measures_with_the_embedding_tokenizer():
-    from advisor.embeddings import tokenizer
+    from advisor.inputs.embeddings import tokenizer
 
     long = " ".join(f"Item {i} ships from warehouse W{i}." for i in range(80))
     chunks = chunk_corpus(corpus(long), chunk_size=40, chunk_overlap=0, unit="tokens")

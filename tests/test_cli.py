@@ -41,8 +41,8 @@ def test_every_command_is_in_the_readme(path):
 
 
 def test_the_readme_strategy_example_runs(fake_backend, tiny_corpus, tiny_probes, tmp_path):
-    from advisor.artifacts import ArtifactStore
-    from advisor.strategy import FitContext
+    from advisor.storage.artifacts import ArtifactStore
+    from advisor.strategy.contract import FitContext
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("## Writing a strategy"):]

@@ -10,18 +10,19 @@ import sys
 import pytest
 from pydantic import Field
 
-from advisor import strategy as strategy_module
-from advisor.answer_length import AnswerLengthParams
+from advisor.strategy import registry as strategy_module
+from advisor.strategy.answer_length import AnswerLengthParams
 from advisor.backends.fake import FakeBackend
 from advisor.composition import (Contribution, PartBackend, Tap, combination_class, combination_params,
                                  find_strategy_class, merge_contributions)
 from advisor.config import build_run_config
 from advisor.errors import AdvisorError
-from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
-from advisor.runner import RunConfig, evaluate
-from advisor.strategy import FitContext, Strategy
-from advisor.strategy_checks import make_context
-from advisor.training import model_identity
+from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+from advisor.evaluation.run_config import RunConfig
+from advisor.evaluation.runner import evaluate
+from advisor.strategy.contract import FitContext, Strategy
+from advisor.strategy.testing import make_context
+from advisor.training.lora_loop import model_identity
 from conftest import ROOT, TINY
 
 TRAININGS: list[str] = []
@@ -317,7 +318,7 @@ def test_a_combination_answers_through_the_weight_part_s_adapter(registered, tmp
 def test_part_params_come_from_the_single_strategy_unless_the_combination_overrides_them(tmp_path):
     config = build_run_config(TINY, settings=("rag.k=2", "rag+few_shot.rag.k=3", "rag+few_shot.max_new_tokens=16",
                                               "few_shot.k=1"), strategies="rag,few_shot,rag+few_shot")
-    from advisor.runner import validate_strategies
+    from advisor.evaluation.strategy_setup import validate_strategies
 
     built = validate_strategies(["baseline", *config.strategies], config.params)
     assert built["rag"].params.k == 2
@@ -332,7 +333,7 @@ def test_part_params_come_from_the_single_strategy_unless_the_combination_overri
 
 
 def test_bad_part_params_are_one_line_naming_the_part(tmp_path):
-    from advisor.runner import validate_strategies
+    from advisor.evaluation.strategy_setup import validate_strategies
 
     with pytest.raises(AdvisorError) as error:
         validate_strategies(["rag+few_shot"], {"rag+few_shot": {"rag.kk": 3}})

@@ -6,7 +6,7 @@ import pytest
 
 from advisor.config import build_run_config, parse_settings
 from advisor.errors import InputError
-from advisor.runner import RunConfig
+from advisor.evaluation.run_config import RunConfig
 
 
 def test_flags_win_over_the_file_and_the_file_over_defaults(tmp_path):

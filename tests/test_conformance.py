@@ -3,7 +3,7 @@
 Strategies that need weights run on the real default model with the smallest settings that
 still train; the others run on the deterministic fake backend. Combinations (a+b) are held to
 the same contract: three of them run here, one with a weight part. The checks live in
-`advisor.strategy_checks`, so a strategy written elsewhere runs the same ones in its own tests.
+`advisor.strategy.testing`, so a strategy written elsewhere runs the same ones in its own tests.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 
 from advisor.composition import find_strategy_class
-from advisor.strategy import Strategy, registered_strategies
-from advisor.strategy_checks import (check_answer_before_fit_raises, check_constructor_only_stores_params,
+from advisor.strategy.contract import Strategy
+from advisor.strategy.registry import registered_strategies
+from advisor.strategy.testing import (check_answer_before_fit_raises, check_constructor_only_stores_params,
                                      check_fit_answers_deterministically_and_reuses_artifacts,
                                      check_not_applicable_without_weights, check_strategy)
 

@@ -2,7 +2,7 @@ import logging
 
 import pytest
 
-from advisor.corpus import load_corpus
+from advisor.inputs.corpus import load_corpus
 from advisor.errors import InputError
 from conftest import ACME
 

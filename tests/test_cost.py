@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from advisor.cost import CostModel, latency_summary, load_prices
+from advisor.evaluation.cost import CostModel, latency_summary, load_prices
 from advisor.errors import InputError
-from advisor.results import Answer, Usage
+from advisor.evaluation.results import Answer, Usage
 
 
 def answers(compute, tokens=(100, 10)):

@@ -165,7 +165,7 @@ def test_constraints_come_first_and_are_named():
 
 
 def test_single_request_latency_is_what_the_decision_reads():
-    from advisor.results import LatencySummary
+    from advisor.evaluation.results import LatencySummary
 
     fast, slow = four_strategies()[:2]
     fast.single_request_latency = LatencySummary(p50_s=0.1, p95_s=0.2, mean_s=0.1, batch_size=1, requests=8)

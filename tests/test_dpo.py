@@ -8,7 +8,7 @@ import pytest
 
 from advisor.backends.fake import FakeBackend
 from advisor.errors import InputError
-from advisor.prompts import chat
+from advisor.strategy.prompts import chat
 from conftest_training import QUICK, published, training_context
 from strategies.dpo import DpoStrategy, read_pairs
 

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import TINY
 
-from advisor.chunking import chunk_corpus
+from advisor.inputs.chunking import chunk_corpus
 from advisor.cli import cli
-from advisor.corpus import load_corpus
+from advisor.inputs.corpus import load_corpus
 
 pytestmark = pytest.mark.integration  # two evaluations with real embeddings and Chroma (about a minute)
 

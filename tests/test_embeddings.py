@@ -1,6 +1,6 @@
 import math
 
-from advisor.embeddings import EMBEDDING_MODEL, embeddings
+from advisor.inputs.embeddings import EMBEDDING_MODEL, embeddings
 
 
 def test_embeddings_are_local_normalized_and_loaded_once():

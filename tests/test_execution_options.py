@@ -9,8 +9,9 @@ from advisor.backends.fake import FakeBackend
 from advisor.errors import InputError
 from advisor.execution.ray_executor import finished_parts
 from advisor.execution.resources import parse_resource_settings, task_resources
-from advisor.results import StrategyResult
-from advisor.runner import RunConfig, evaluate
+from advisor.evaluation.results import StrategyResult
+from advisor.evaluation.run_config import RunConfig
+from advisor.evaluation.runner import evaluate
 from conftest import TINY
 
 

@@ -1,11 +1,12 @@
 import pytest
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
-from advisor.corpus import Corpus, Document
+from advisor.inputs.corpus import Corpus, Document
 from advisor.errors import NotFittedError
-from advisor.probes import Probe
-from advisor.strategy import FitContext, make_strategy
+from advisor.inputs.probes import Probe
+from advisor.strategy.contract import FitContext
+from advisor.strategy.registry import make_strategy
 
 TOPICS = ["vacation days", "battery life", "error codes", "office city", "refund window", "support hours"]
 

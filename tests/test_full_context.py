@@ -1,11 +1,12 @@
 import pytest
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
-from advisor.corpus import Corpus, Document
+from advisor.inputs.corpus import Corpus, Document
 from advisor.errors import NotApplicableError
-from advisor.probes import Probe
-from advisor.strategy import FitContext, make_strategy
+from advisor.inputs.probes import Probe
+from advisor.strategy.contract import FitContext
+from advisor.strategy.registry import make_strategy
 
 SMALL = [Document(id="hr/leave.md", text="Employees at Zorblat receive 27 vacation days each year.", source="a"),
          Document(id="office.md", text="The Zorblat headquarters is located in Tromsø.", source="b")]

@@ -11,9 +11,9 @@ from junitparser import Failure, JUnitXml, Skipped
 
 from advisor.cli import cli
 from advisor.errors import InputError
-from advisor.gates import RECOMMENDATION, GateOptions, check_run, parse_min_accuracy
-from advisor.results import StrategyResult
-from advisor.run_comparison import compare_runs
+from advisor.comparison.gates import RECOMMENDATION, GateOptions, check_run, parse_min_accuracy
+from advisor.evaluation.results import StrategyResult
+from advisor.comparison.runs import compare_runs
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from advisor.backends.base import GenerationRequest
 from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.backends.fake import FakeBackend
 from advisor.errors import AdvisorError
-from advisor.models import resolve_model
+from advisor.backends.models import resolve_model
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -110,12 +110,12 @@ def backend(resolved):
 
 @pytest.mark.integration
 def test_second_resolve_reuses_the_conversion(resolved, monkeypatch):
-    import advisor.models
+    import advisor.backends.models
 
     def no_conversion(*args, **kwargs):
         raise AssertionError("the converted model should have been reused")
 
-    monkeypatch.setattr(advisor.models, "_convert", no_conversion)
+    monkeypatch.setattr(advisor.backends.models, "_convert", no_conversion)
     again = resolve_model()
     assert again.weights_hash == resolved.weights_hash and again.path == resolved.path
     assert len(resolved.weights_hash) == 64

@@ -13,7 +13,7 @@ from advisor.influence.measurement import ProbeInfluence, context_of, influences
 from advisor.influence.statements import (Statement, garble, pick_statements, related_probes, statement_of,
                                           train_statements)
 from advisor.influence.summary import MOVED_NATS, summarize
-from advisor.probes import Probe
+from advisor.inputs.probes import Probe
 from conftest import ROOT
 
 INFLUENCE = ROOT / "corpora" / "influence"
@@ -122,7 +122,7 @@ def test_summary_figures_match_hand_computed_values():
 
 
 def test_shipped_influence_corpus_is_chained_and_generated():
-    from advisor.probes import read_probes
+    from advisor.inputs.probes import read_probes
     from advisor.synthetic.lineages import influence_corpus
 
     docs, probes = influence_corpus()
@@ -150,7 +150,7 @@ def _weights_hash(model) -> str:
 @pytest.mark.integration
 def test_base_weights_are_bit_identical_after_the_analysis(hf_backend):
     from advisor.influence.run import measure_statements
-    from advisor.probes import read_probes
+    from advisor.inputs.probes import read_probes
 
     pool = train_statements(read_probes(INFLUENCE / "probes.jsonl").probes, "probes.jsonl")
     model = hf_backend.model

@@ -27,8 +27,8 @@ def test_not_applicable_on_an_api_backend(fake_backend, tmp_path, tiny_corpus, t
 
 @pytest.mark.integration
 def test_qa_examples_count_only_the_answer(hf_backend, tiny_probes):
-    from advisor.prompts import DEFAULT_SYSTEM_PROMPT
-    from advisor.training import IGNORE, qa_examples
+    from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT
+    from advisor.training.examples import IGNORE, qa_examples
 
     tok = hf_backend.tokenizer
     examples = qa_examples(tok, tiny_probes.split("train"), DEFAULT_SYSTEM_PROMPT, 256)
@@ -39,7 +39,7 @@ def test_qa_examples_count_only_the_answer(hf_backend, tiny_probes):
 
 
 def test_document_title_is_the_first_heading_else_the_file_name():
-    from advisor.training import document_title
+    from advisor.training.examples import document_title
 
     assert document_title("people/miskva-plou.md", "intro\n# Miskva Plou\n\ntext") == "Miskva Plou"
     assert document_title("people/miskva-plou.md", "no heading here") == "miskva-plou"
@@ -49,8 +49,8 @@ def test_document_title_is_the_first_heading_else_the_file_name():
 def test_documents_as_chat_count_only_the_document(default_model, tiny_corpus):
     from transformers import AutoTokenizer
 
-    from advisor.prompts import DEFAULT_SYSTEM_PROMPT
-    from advisor.training import IGNORE, document_chat_examples
+    from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT
+    from advisor.training.examples import IGNORE, document_chat_examples
 
     tok = AutoTokenizer.from_pretrained(default_model.path)
     examples = document_chat_examples(tok, tiny_corpus, DEFAULT_SYSTEM_PROMPT, 4096)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from advisor.backends.fake import FakeBackend
-from advisor.runner import RunConfig, evaluate
+from advisor.evaluation.run_config import RunConfig
+from advisor.evaluation.runner import evaluate
 from conftest import TINY
 from servers import free_port, server_process
 

@@ -8,7 +8,7 @@ import docx
 from pptx import Presentation
 from pptx.util import Inches
 
-from advisor.corpus import load_corpus
+from advisor.inputs.corpus import load_corpus
 
 
 def write_docx(path):

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.base import GenerationRequest
 from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.backends.openai_compat import OpenAIBackend
-from advisor.corpus import Corpus, Document
+from advisor.inputs.corpus import Corpus, Document
 from advisor.errors import AdvisorError
-from advisor.strategy import FitContext, Strategy, make_strategy
+from advisor.strategy.contract import FitContext, Strategy
+from advisor.strategy.registry import make_strategy
 from servers import free_port, json_server, server_process
 
 SECRET = "sk-test-4f1c9a7e2b6d8f0a1c3e5b7d9f2a4c6e"

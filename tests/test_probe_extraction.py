@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from advisor.corpus import Corpus, Document, load_corpus
-from advisor.probe_checks import subject_problem
-from advisor.probe_cloze import salient_spans
-from advisor.probe_generation import generate_probes
-from advisor.probe_text import read_structure, split_sentences
+from advisor.inputs.corpus import Corpus, Document, load_corpus
+from advisor.probegen.checks import subject_problem
+from advisor.probegen.cloze import salient_spans
+from advisor.probegen.generation import generate_probes
+from advisor.probegen.text import read_structure, split_sentences
 
 MANUAL_HTML = """<!DOCTYPE html><html><head><title>Widgetd Reference Manual</title></head><body>
 <div class="header"><p>Next: <a href="#a">Installing</a>, Previous: <a href="#b">Top</a>,

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from advisor.cli import cli
 from advisor.errors import InputError
-from advisor.probe_formats import export_probes, import_probes
-from advisor.probes import Probe, read_probes
+from advisor.inputs.probe_formats import export_probes, import_probes
+from advisor.inputs.probes import Probe, read_probes
 from conftest import TINY
 
 

@@ -1,14 +1,14 @@
 from collections import defaultdict
 
 from advisor.backends.fake import FakeBackend
-from advisor.corpus import Corpus, Document
-from advisor.probe_checks import Candidate, answer_problem
-from advisor.probe_extraction import extract_facts
-from advisor.probe_generation import format_probe_sample, generate_probes
-from advisor.probe_screening import AMBIGUOUS, GenerationSummary, remove_near_duplicates
-from advisor.probe_teacher import parse_pairs
-from advisor.probes import ProbeSet
-from advisor.scoring import normalize
+from advisor.inputs.corpus import Corpus, Document
+from advisor.probegen.checks import Candidate, answer_problem
+from advisor.probegen.extraction import extract_facts
+from advisor.probegen.generation import format_probe_sample, generate_probes
+from advisor.probegen.screening import AMBIGUOUS, GenerationSummary, remove_near_duplicates
+from advisor.probegen.teacher import parse_pairs
+from advisor.inputs.probes import ProbeSet
+from advisor.evaluation.scoring import normalize
 
 DOCS = {
     "products/widget.md": "# Widgets\n\nThe Widget X costs 349 US dollars. It was launched on 14 March 2023.\n"
@@ -61,7 +61,7 @@ def test_generated_probes_are_grounded_and_derived_kinds_present():
 def test_multi_hop_chains_facts_across_documents():
     docs = {k: v for k, v in DOCS.items() if k.startswith("hr/") or k.startswith("products/")}
     probes, summary = generate_probes(corpus(docs), seed=0)
-    from advisor.probe_generation import multi_hop_facts
+    from advisor.probegen.generation import multi_hop_facts
 
     chains = {(q, a) for q, a, _, _ in multi_hop_facts([f for d in corpus(docs).documents for f in extract_facts(d)])}
     assert ("Who leads the team that owns the Widget line?", "Priya Vance") in chains
@@ -170,7 +170,7 @@ def test_cli_generates_and_shows_probes(tmp_path):
     from click.testing import CliRunner
 
     from advisor.cli import cli
-    from advisor.probes import read_probes
+    from advisor.inputs.probes import read_probes
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -192,7 +192,7 @@ def test_cli_caps_probes_per_document_and_rejects_a_bad_cap(tmp_path):
     from click.testing import CliRunner
 
     from advisor.cli import cli
-    from advisor.probes import read_probes
+    from advisor.inputs.probes import read_probes
 
     for name, text in DOCS.items():
         (tmp_path / name.replace("/", "-")).write_text(text, encoding="utf-8")
@@ -212,8 +212,8 @@ def test_cli_caps_probes_per_document_and_rejects_a_bad_cap(tmp_path):
 def test_one_long_manual_still_gets_train_dev_and_test_by_region():
     """A single document cannot be split by document; it is cut into contiguous regions instead, so
     strategies that learn get train and dev probes, and no region feeds two splits."""
-    from advisor.corpus import Corpus, Document
-    from advisor.probe_generation import REGION_CHARS
+    from advisor.inputs.corpus import Corpus, Document
+    from advisor.probegen.generation import REGION_CHARS
 
     sections = []
     for i in range(60):

@@ -8,12 +8,13 @@ import pytest
 
 from advisor.backends.fake import FakeBackend
 from advisor.errors import InputError
-from advisor.probe_fields import misspelling_of
-from advisor.probes import PROBE_FIELDS, read_probes
+from advisor.inputs.probe_fields import misspelling_of
+from advisor.inputs.probes import PROBE_FIELDS, read_probes
 from advisor.report.context import probe_rows
 from advisor.report.html import render_html
-from advisor.results import RunResult
-from advisor.runner import RunConfig, evaluate
+from advisor.evaluation.results import RunResult
+from advisor.evaluation.run_config import RunConfig
+from advisor.evaluation.runner import evaluate
 from conftest import ACME, TINY
 
 

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from advisor.errors import InputError
-from advisor.probes import Probe, assign_splits, read_probes
+from advisor.inputs.probes import Probe, assign_splits, read_probes
 from conftest import ACME
 
 

@@ -3,13 +3,14 @@ import sys
 
 import pytest
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
-from advisor.corpus import Corpus, Document
+from advisor.inputs.corpus import Corpus, Document
 from advisor.errors import NotApplicableError
-from advisor.probes import Probe
-from advisor.prompts import DEFAULT_SYSTEM_PROMPT
-from advisor.strategy import FitContext, make_strategy
+from advisor.inputs.probes import Probe
+from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT
+from advisor.strategy.contract import FitContext
+from advisor.strategy.registry import make_strategy
 from strategies.prompt_refinement import PromptRefinementStrategy, _literal_prefix, derived_candidates
 
 SCHEMA = {"type": "object", "required": ["device", "status"],

@@ -3,13 +3,14 @@ from unittest import mock
 import pytest
 from langchain_chroma import Chroma
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
-from advisor.corpus import Corpus, Document
+from advisor.inputs.corpus import Corpus, Document
 from advisor.errors import AdvisorError, NotFittedError
-from advisor.probes import Probe
-from advisor.scoring import score_answer
-from advisor.strategy import FitContext, make_strategy
+from advisor.inputs.probes import Probe
+from advisor.evaluation.scoring import score_answer
+from advisor.strategy.contract import FitContext
+from advisor.strategy.registry import make_strategy
 
 FACTS = {
     "hr/leave.md": "Employees at Zorblat receive 27 vacation days each year. Unused days expire in March.",

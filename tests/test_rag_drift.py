@@ -9,9 +9,9 @@ import pytest
 from langchain_chroma import Chroma
 from test_rag import FACTS, PROBES, accuracy, make_ctx
 
-from advisor.chunking import chunk_corpus
-from advisor.corpus import Corpus, Document
-from advisor.strategy import make_strategy
+from advisor.inputs.chunking import chunk_corpus
+from advisor.inputs.corpus import Corpus, Document
+from advisor.strategy.registry import make_strategy
 
 SMALL = {"chunk_size": 64, "chunk_overlap": 8, "k": 2}  # several chunks per document
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.artifacts import ArtifactStore
+from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
-from advisor.corpus import Corpus, Document
-from advisor.recall_check import ClozeItem, cloze_items, recall
-from advisor.strategy import FitContext
+from advisor.inputs.corpus import Corpus, Document
+from advisor.training.recall_check import ClozeItem, cloze_items, recall
+from advisor.strategy.contract import FitContext
 from strategies.lora import LoraStrategy
 
 CORPUS = Corpus(name="bios", documents=[Document(id="a.md", source="a.md", text=(

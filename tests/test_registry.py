@@ -7,11 +7,11 @@ import sys
 import pytest
 
 from advisor.errors import AdvisorError
-from advisor.strategy import describe_params, make_strategy, registered_strategies, strategy_class
+from advisor.strategy.registry import describe_params, make_strategy, registered_strategies, strategy_class
 
 PLUGIN = '''
 from pydantic import BaseModel, ConfigDict, Field
-from advisor.strategy import Strategy
+from advisor.strategy.contract import Strategy
 
 class EchoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -12,7 +12,7 @@ from gate_runs import baseline_run, ids, make_run, regressed_run, right, save
 from advisor.cli import cli
 from advisor.report.comparison import render_comparison_markdown
 from advisor.report.comparison_html import render_comparison_html
-from advisor.run_comparison import compare_runs
+from advisor.comparison.runs import compare_runs
 
 
 @pytest.fixture(scope="module")

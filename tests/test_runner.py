@@ -12,12 +12,14 @@ import time
 
 import pytest
 
-from advisor import strategy as strategy_module
+from advisor.strategy import registry as strategy_module
 from advisor.backends.fake import FakeBackend
 from advisor.errors import AdvisorError
-from advisor.results import RunResult, StrategyResult
-from advisor.runner import RunConfig, evaluate, retrieval_recall
-from advisor.strategy import Strategy
+from advisor.evaluation.results import RunResult, StrategyResult
+from advisor.evaluation.measurement import retrieval_recall
+from advisor.evaluation.run_config import RunConfig
+from advisor.evaluation.runner import evaluate
+from advisor.strategy.contract import Strategy
 from conftest import ROOT, TINY
 
 FITS: list[str] = []
@@ -37,7 +39,7 @@ class CountingStrategy(Strategy):
 
     def answer(self, probes):
         self.check_fitted()
-        from advisor.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
+        from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 
         return self.answer_with_messages(self.backend_, probes,
                                          [chat(DEFAULT_SYSTEM_PROMPT, question_text(p)) for p in probes])
@@ -193,8 +195,8 @@ def test_single_request_latency_is_timed_past_the_cache(tmp_path, registered):
 
 
 def test_retrieval_recall_compares_document_ids():
-    from advisor.probes import Probe
-    from advisor.results import Answer
+    from advisor.inputs.probes import Probe
+    from advisor.evaluation.results import Answer
 
     probes = [Probe(id=str(i), question="q", answer="a", source_doc=f"d{i}.md") for i in range(4)]
     answers = [Answer(probe_id=str(i), text="", sources=[f"d{i if i < 3 else 9}.md#0", "x.md#2"]) for i in range(4)]
@@ -205,9 +207,10 @@ def test_retrieval_recall_compares_document_ids():
 SLOW_RUN = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {tests!r})
-    from advisor import strategy
+    from advisor.strategy import registry as strategy
     from advisor.backends.fake import FakeBackend
-    from advisor.runner import RunConfig, evaluate
+    from advisor.evaluation.run_config import RunConfig
+    from advisor.evaluation.runner import evaluate
     import test_runner
 
     class Slow(test_runner.CountingStrategy):

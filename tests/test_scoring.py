@@ -1,5 +1,5 @@
-from advisor.probes import Probe
-from advisor.scoring import contains, exact_match, extract_json, normalize, score_answer, token_f1
+from advisor.inputs.probes import Probe
+from advisor.evaluation.scoring import contains, exact_match, extract_json, normalize, score_answer, token_f1
 
 
 def test_normalize_drops_case_punctuation_and_articles():

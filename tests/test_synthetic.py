@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advisor.augmentation import reverse_sentence, sentences
+from advisor.training.augmentation import reverse_sentence, sentences
 from advisor.synthetic.biographies import reversal_corpus
 from advisor.synthetic.reports import injection_corpus
 
@@ -46,7 +46,7 @@ def test_reports_are_answered_by_their_own_document_only():
 def test_shipped_samples_are_what_the_generator_writes():
     from pathlib import Path
 
-    from advisor.probes import read_probes
+    from advisor.inputs.probes import read_probes
 
     root = Path(__file__).resolve().parent.parent / "corpora"
     for name, build in (("reversal", reversal_corpus), ("injection", injection_corpus)):

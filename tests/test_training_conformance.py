@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from advisor.composition import find_strategy_class
-from advisor.strategy import describe_params
+from advisor.strategy.registry import describe_params
 from conftest_training import training_context
 
 TRAINING = ["lora", "dpo", "augmented_ft", "raft"]
@@ -16,7 +16,7 @@ TRAINING = ["lora", "dpo", "augmented_ft", "raft"]
 
 def test_listing_training_strategies_imports_no_torch():
     code = ("import sys; from advisor.composition import find_strategy_class\n"
-            "from advisor.strategy import describe_params\n"
+            "from advisor.strategy.registry import describe_params\n"
             "for n in ('lora', 'dpo', 'augmented_ft', 'raft', 'rag+lora'): describe_params(find_strategy_class(n))\n"
             "heavy = [m for m in ('torch', 'peft', 'trl', 'transformers', 'datasets') if m in sys.modules]\n"
             "assert not heavy, heavy")

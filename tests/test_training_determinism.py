@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from advisor.training import Example, LoraTrainingParams, train_lora
+from advisor.training.examples import Example
+
+from advisor.training.lora_loop import LoraTrainingParams, train_lora
 from conftest_training import QUICK, lora_weights, published, training_context
 from strategies.dpo import DpoStrategy
 from strategies.lora import LoraStrategy

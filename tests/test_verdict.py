@@ -5,7 +5,7 @@ import pytest
 from advisor.analysis.decision import DecisionOptions
 from advisor.analysis.ranking import rank
 from advisor.analysis.verdict import MAX_REASONS
-from advisor.results import StrategyResult
+from advisor.evaluation.results import StrategyResult
 from run_factory import make_result, make_skipped, sample_run
 
 

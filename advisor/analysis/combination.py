@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from advisor.analysis.statistics import holm, mcnemar_exact
 from advisor.formatting import holm as holm_text
 from advisor.formatting import p_value as p_text
-from advisor.results import StrategyResult
+from advisor.evaluation.results import StrategyResult
 
 SEPARATOR = "+"
 NOT_PARTS = ("baseline",)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.results import StrategyResult
+from advisor.evaluation.results import StrategyResult
 
 
 @dataclass(frozen=True)

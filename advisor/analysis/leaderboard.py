@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from advisor.analysis.decision import Decision
 from advisor.analysis.evidence import Evidence, mean_over_seeds, p95_ms, seed_runs
 from advisor.analysis.statistics import PairedTest, bootstrap_ci, paired_test
-from advisor.results import StrategyResult
+from advisor.evaluation.results import StrategyResult
 
 ALPHA = 0.05
 TEST_NAME = "McNemar exact test (two-sided) on paired probes"

@@ -13,7 +13,7 @@ from advisor.analysis.leaderboard import (ALPHA, TEST_NAME, Comparison, Excluded
 from advisor.analysis.mix import MixCrossing, mix_crossings
 from advisor.analysis.stability import Stability, stability
 from advisor.analysis.verdict import Verdict, write_verdict
-from advisor.results import StrategyResult
+from advisor.evaluation.results import StrategyResult
 
 BASELINE = "baseline"
 

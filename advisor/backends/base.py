@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from advisor.results import Usage
+from advisor.evaluation.results import Usage
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}
 

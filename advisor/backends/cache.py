@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback, WrappingBackend
-from advisor.hashing import content_hash
-from advisor.results import Usage
+from advisor.storage.hashing import content_hash
+from advisor.evaluation.results import Usage
 
 
 class ResponseCache:

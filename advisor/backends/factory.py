@@ -12,7 +12,7 @@ def make_backend(kind: str, model: str, *, base_url: str | None = None, batch_si
                  dtype: str = "auto") -> Backend:
     if kind == "hf":
         from advisor.backends.hf import HFBackend
-        from advisor.models import resolve_model
+        from advisor.backends.models import resolve_model
 
         resolved = resolve_model(model)
         return HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, batch_size=batch_size,

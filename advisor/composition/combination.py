@@ -10,15 +10,16 @@ from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field, create_model
 
-from advisor.answer_length import SHORT_ANSWER_KINDS
+from advisor.strategy.answer_length import SHORT_ANSWER_KINDS
 from advisor.composition.merging import Contribution, Merged, merge_contributions
 from advisor.composition.recording import PartBackend, Tap, recorded_request
 from advisor.errors import AdvisorError
-from advisor.probes import Probe
-from advisor.progress import Progress
-from advisor.prompts import question_text
-from advisor.results import Answer, Usage
-from advisor.strategy import FitContext, Strategy, strategy_class
+from advisor.inputs.probes import Probe
+from advisor.evaluation.progress import Progress
+from advisor.strategy.prompts import question_text
+from advisor.evaluation.results import Answer, Usage
+from advisor.strategy.contract import FitContext, Strategy
+from advisor.strategy.registry import strategy_class
 
 SEPARATOR = "+"
 FAMILY = "combination"

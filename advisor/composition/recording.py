@@ -9,7 +9,7 @@ from typing import Any, Iterator
 
 from advisor.backends.base import (Backend, Completion, GenerationRequest, Message, ProgressCallback,
                                    WrappingBackend)
-from advisor.results import Answer
+from advisor.evaluation.results import Answer
 
 MARKER = "<<combination-request-{}>>"
 

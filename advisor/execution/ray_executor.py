@@ -25,8 +25,8 @@ from typing import Any
 from advisor.composition import is_combination, part_names
 from advisor.errors import InputError
 from advisor.execution.resources import task_resources
-from advisor.paths import cache_dir
-from advisor.results import StrategyResult
+from advisor.storage.paths import cache_dir
+from advisor.evaluation.results import StrategyResult
 
 TASK_RETRIES = 3  # attempts after a worker or node dies mid-task
 FORWARDED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_VERBOSITY", "TOKENIZERS_PARALLELISM", "ANONYMIZED_TELEMETRY")

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from advisor.influence.statements import RelatedProbe, Statement
-from advisor.training import LoraTrainingParams, TrainStats, statement_examples, train_lora
+from advisor.training.lora_loop import LoraTrainingParams, TrainStats, train_lora
+from advisor.training.examples import statement_examples
 
 # (context, target) pairs -> log-probability of each target following its context
 Scorer = Callable[[list[tuple[str, str]]], list[float]]

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure as PlotFigure  # noqa: E402
 
-from advisor.atomic import write_text_atomic  # noqa: E402
+from advisor.storage.atomic import write_text_atomic  # noqa: E402
 from advisor.influence.summary import CONDITIONS, FIGURES, MOVED_NATS, Figure  # noqa: E402
 
 PLOT = "influence_distance.svg"

@@ -13,8 +13,8 @@ from advisor.influence.output import write_outputs
 from advisor.influence.statements import (Statement, pick_statements, related_probes,
                                           train_statements)
 from advisor.influence.summary import summarize
-from advisor.probes import read_probes
-from advisor.training import LoraTrainingParams
+from advisor.inputs.probes import read_probes
+from advisor.training.lora_loop import LoraTrainingParams
 
 UNRELATED = 4  # unrelated statements measured per statement
 
@@ -41,7 +41,7 @@ def measure_statements(backend, statements: list[Statement], pool: list[Statemen
 
 def distances(statements: list[Statement], rows: list[ProbeInfluence]) -> dict[tuple[str, str], float]:
     """1 - cosine similarity between each probe's text and its statement's (unit vectors)."""
-    from advisor.embeddings import embeddings
+    from advisor.inputs.embeddings import embeddings
 
     texts = {s.probe_id: s.text for s in statements}
     unique = sorted({t for t in texts.values()} | {r.text for r in rows})

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from advisor.errors import InputError
-from advisor.probes import Probe
+from advisor.inputs.probes import Probe
 
 # What a related probe is, relative to the statement it belongs to.
 RELATIONS = ("statement", "paraphrase", "reversal", "transitive", "negation", "unrelated", "garbled")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from advisor.atomic import write_json_atomic, write_text_atomic
+from advisor.storage.atomic import write_json_atomic, write_text_atomic
 from advisor.errors import InputError
-from advisor.results import RunResult
+from advisor.evaluation.results import RunResult
 
 FILES = {"json": "results.json", "md": "report.md", "html": "report.html"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.formatting import NA, holm, ms, p_value, pct, plural, seconds, usd
-from advisor.run_comparison import RunComparison, StrategyChange
+from advisor.comparison.runs import RunComparison, StrategyChange
 
 MAX_LISTED = 20  # flipped probe ids listed per strategy and direction; the JSON has them all
 

@@ -10,7 +10,7 @@ from jinja2 import Environment, StrictUndefined
 
 from advisor.report.comparison import (DRIFT_COLUMNS, STRATEGY_COLUMNS, drift_lines, drift_rows, flip_rows, headline,
                                        kind_rows, strategy_rows)
-from advisor.run_comparison import RunComparison
+from advisor.comparison.runs import RunComparison
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

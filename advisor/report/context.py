@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from advisor.analysis.decision import DecisionOptions
 from advisor.analysis.ranking import Ranking, rank
-from advisor.results import RunResult, ScoredAnswer
+from advisor.evaluation.results import RunResult, ScoredAnswer
 
 
 def ranking_of(run: RunResult) -> Ranking:

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from advisor import formatting
 from advisor.report.context import probe_rows, ranking_of
 from advisor.report.plots import all_plots
-from advisor.results import RunResult
+from advisor.evaluation.results import RunResult
 
 PLOT_TITLES = [
     ("accuracy_vs_cost", "Accuracy (95% CI) against cost per 1k queries; dashed: Pareto front",

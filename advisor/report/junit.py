@@ -6,7 +6,7 @@ from pathlib import Path
 
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
-from advisor.gates import CheckResult
+from advisor.comparison.gates import CheckResult
 
 SUITE = "advisor check"
 

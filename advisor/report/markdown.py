@@ -7,7 +7,7 @@ import re
 from advisor import formatting as fmt
 from advisor.analysis.ranking import Ranking
 from advisor.report.context import ranking_of
-from advisor.results import RunResult
+from advisor.evaluation.results import RunResult
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # only what could open a tag; "p<0.001" stays readable
 

@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402
 
 from advisor.analysis.ranking import Ranking  # noqa: E402
-from advisor.results import StrategyResult  # noqa: E402
+from advisor.evaluation.results import StrategyResult  # noqa: E402
 
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "dsmr-advisor", "font.size": 9, "axes.spines.top": False,
        "axes.spines.right": False}

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from advisor.probes import write_probes
+from advisor.inputs.probes import write_probes
 from advisor.synthetic.biographies import reversal_corpus
 from advisor.synthetic.lineages import influence_corpus
 from advisor.synthetic.reports import injection_corpus

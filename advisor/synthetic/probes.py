@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from advisor.probes import Probe
+from advisor.inputs.probes import Probe
 
 
 def choice_probe(probe_id: str, question: str, answer: str, pool: list[str], kind: str, source_doc: str,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from advisor.probes import Probe
+from advisor.inputs.probes import Probe
 from advisor.synthetic.names import NameMaker
 from advisor.synthetic.probes import choice_probe
 

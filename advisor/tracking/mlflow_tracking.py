@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import InputError
-from advisor.results import RunResult, StrategyResult
+from advisor.evaluation.results import RunResult, StrategyResult
 
 PARENT_ARTIFACTS = ("report.html", "report.md", "results.json", "config.json")
 BATCH = 100  # MLflow takes at most 100 params in one log_batch call

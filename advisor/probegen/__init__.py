@@ -1,0 +1,1 @@
+"""Probe generation: a probe set built from the documents for a team that has none."""

@@ -1,0 +1,1 @@
+"""Storage: where runs and fitted state live between processes, written atomically."""
