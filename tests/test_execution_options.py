@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.backends.fake import FakeBackend
-from advisor.errors import InputError
+from advisor.errors import AdvisorError, InputError
 from advisor.execution.ray_executor import finished_parts
 from advisor.execution.resources import parse_resource_settings, task_resources
 from advisor.evaluation.results import StrategyResult
@@ -63,3 +63,18 @@ def test_a_combination_task_gets_each_part_with_its_other_seeds_as_repeats():
     assert set(parts) == {"rag", "few_shot"}
     assert parts["rag"].seed == 0 and [r.seed for r in parts["rag"].repeats] == [1]
     assert parts["few_shot"].repeats == []
+
+
+@pytest.mark.integration
+def test_the_described_hf_backend_hashes_as_the_loaded_one_and_cannot_generate(hf_backend):
+    """A Ray run's driver hashes configurations with the description; a task with the loaded model."""
+    from advisor.backends.base import GenerationRequest
+    from advisor.backends.description import DescribedBackend
+    from advisor.backends.hf import describe_hf
+
+    described = DescribedBackend(**describe_hf("smollm2-135m", dtype="fp32", batch_size=hf_backend.batch_size))
+    assert described.identity() == hf_backend.identity()
+    assert (described.weights_hash, described.device, described.dtype_name) == (
+        hf_backend.weights_hash, hf_backend.device, hf_backend.dtype_name)
+    with pytest.raises(AdvisorError, match="only described here"):
+        described.generate([GenerationRequest(messages=[{"role": "user", "content": "hello"}])])

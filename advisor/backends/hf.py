@@ -51,6 +51,26 @@ def hash_folder(folder: str | Path) -> str:
     return digest.hexdigest()
 
 
+def hf_identity(model_id: str, weights_hash: str | None, dtype_name: str, *,
+                adapter_hash: str | None = None) -> dict[str, Any]:
+    """What determines an HF backend's outputs, loaded (HFBackend.identity) or only described."""
+    return {"backend": "hf", "model": model_id, "weights": weights_hash, "adapter": adapter_hash, "dtype": dtype_name}
+
+
+def describe_hf(model: str, *, dtype: str = "auto", batch_size: int = 8) -> dict[str, Any]:
+    """What `make_backend("hf", model, ...)` would build here, without loading its weights: the
+    identity comes from the converted model's metadata (its weights' hash) and from the device
+    and dtype this process would choose. A Ray run's driver asks a task for it."""
+    from advisor.backends.models import resolve_model
+
+    resolved = resolve_model(model)
+    device = default_device()
+    dtype_name = str(resolve_dtype(dtype, device)).removeprefix("torch.")
+    return {"name": "hf", "model_id": resolved.name, "batch_size": batch_size, "device": device,
+            "dtype_name": dtype_name, "weights_hash": resolved.weights_hash, "supports_weights": True,
+            "supports_loglikelihood": True, "identity": hf_identity(resolved.name, resolved.weights_hash, dtype_name)}
+
+
 class HFBackend(Backend):
     name = "hf"
     supports_weights = True
@@ -94,8 +114,7 @@ class HFBackend(Backend):
         return int(getattr(self.model.config, "max_position_embeddings", 2048))
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": self.name, "model": self.model_id, "weights": self.weights_hash,
-                "adapter": self.adapter_hash, "dtype": self.dtype_name}
+        return hf_identity(self.model_id, self.weights_hash, self.dtype_name, adapter_hash=self.adapter_hash)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False))

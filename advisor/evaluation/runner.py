@@ -20,6 +20,7 @@ from typing import Callable
 
 from advisor.backends.base import Backend
 from advisor.backends.cache import CachingBackend, ResponseCache
+from advisor.backends.description import DescribedBackend
 from advisor.composition import CombinationStrategy
 from advisor.errors import AdvisorError, NotApplicableError
 from advisor.evaluation.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
@@ -79,16 +80,32 @@ class Runner:
         from advisor.probegen.generation import generate_probes
 
         self.echo(f"No --probes given: generating probes from the documents of {self.config.corpus_dir}")
-        teacher = None if self.config.teacher is None else self.teacher  # extraction alone by default
-        probes, summary = generate_probes(self.corpus, teacher=teacher, seed=self.config.seed,
-                                          progress=self.progress)
+        teacher = None if self.config.teacher is None else self._loaded(self.teacher)  # extraction alone by default
+        try:
+            probes, summary = generate_probes(self.corpus, teacher=teacher, seed=self.config.seed,
+                                              progress=self.progress)
+        finally:
+            if teacher is not None and teacher is not self.teacher:
+                teacher.close()
         write_probes(generated, probes)
         self.echo(f"Generated {len(probes)} probes into {generated}:\n{summary.describe()}")
         return read_probes(generated, seed=self.config.seed)
 
+    def _loaded(self, backend: Backend) -> Backend:
+        """The backend, or where it is only described (a Ray run's driver) the same model loaded
+        now: probes are generated in this process."""
+        if not isinstance(backend.unwrap(), DescribedBackend):
+            return backend
+        from advisor.backends.factory import make_backend
+
+        return self._wrap(make_backend("hf", backend.model_id, batch_size=self.config.batch_size,
+                                       dtype=self.config.dtype))
+
     def _make_backend(self, kind: str, model: str, base_url: str | None) -> Backend:
         from advisor.backends.factory import make_backend
 
+        if kind == "hf" and self.config.executor == "ray":  # the tasks load the weights, not this process
+            return self.executor.describe_hf(model, dtype=self.config.dtype, batch_size=self.config.batch_size)
         return make_backend(kind, model, base_url=base_url, batch_size=self.config.batch_size,
                             dtype=self.config.dtype)
 

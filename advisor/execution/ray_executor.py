@@ -8,6 +8,11 @@ indexes) that a combination and a re-run reuse, and the response cache is a data
 outlives the run, so neither belongs in Ray's object store, which holds only the small results.
 The driver passes its cache directory to every task.
 
+The driver loads no model: it needs the backend's identity (for configuration hashes, so that a
+re-run resumes) and its device and dtype (for the cost model and the manifest), and asks one
+small task for them, which reads the model's metadata and the device a task sees without
+loading weights (advisor.backends.hf.describe_hf).
+
 Each task builds a Runner from the run's config on its node (so it loads its own backend, on
 the GPU Ray gave it, if any), runs one seed of one strategy and saves its result in the run
 directory; the driver saves it again the moment the task ends (harmless on a shared directory,
@@ -22,9 +27,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from advisor.backends.description import DescribedBackend
+from advisor.backends.hf import describe_hf
 from advisor.composition import is_combination, part_names
 from advisor.errors import InputError
-from advisor.execution.resources import task_resources
+from advisor.execution.resources import default_resources, task_resources
 from advisor.storage.paths import cache_dir
 from advisor.evaluation.results import StrategyResult
 
@@ -51,10 +58,14 @@ def worker_config(runner: Any) -> Any:
         if getattr(config, field) is not None:
             update[field] = getattr(config, field).resolve()
     for field in ("model", "teacher"):
-        value = getattr(config, field)
-        if value and Path(value).exists():
-            update[field] = str(Path(value).resolve())
+        if getattr(config, field):
+            update[field] = absolute_model(getattr(config, field))
     return config.model_copy(update=update)
+
+
+def absolute_model(model: str) -> str:
+    """A model folder's absolute path; a packaged model's name as it is."""
+    return str(Path(model).resolve()) if Path(model).exists() else model
 
 
 def finished_parts(parts: tuple[dict, ...], run_seed: int) -> dict[str, StrategyResult]:
@@ -92,6 +103,19 @@ class RayExecutor:
         self.task = ray.remote(max_retries=TASK_RETRIES)(run_strategy_task)
         self.outputs: dict[str, list[Any]] = {}  # by strategy: one ObjectRef (or finished result) per seed
         self.results: dict[tuple[str, int], StrategyResult] = {}  # by (strategy, seed), as they end
+
+    def describe_hf(self, model: str, *, dtype: str, batch_size: int) -> DescribedBackend:
+        """The hf backend as an answering task sees it (device, dtype, the weights' hash), from a task
+        that loads no weights (a packaged model not yet converted is converted there, not here)."""
+        task = self.ray.remote(describe_hf).options(name="describe-backend",
+                                                     **default_resources("prompting", self.cluster_gpus))
+        try:
+            found = self.ray.get(task.remote(absolute_model(model), dtype=dtype, batch_size=batch_size))
+        except self.ray.exceptions.RayTaskError as error:
+            cause = error.as_instanceof_cause()
+            message = str(cause).strip().splitlines()[-1] if str(cause).strip() else type(cause).__name__
+            raise InputError(f"model {model!r} on the Ray cluster: {message}", field="--model") from None
+        return DescribedBackend(**found)
 
     def _submit(self, runner: Any, name: str) -> dict[Any, tuple[str, int]]:
         """Tasks for the seeds of `name` not already done; a combination's take its parts' outputs."""
