@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import Callable
 
 from advisor.backends.base import Backend
-from advisor.backends.cache import CachingBackend, ResponseCache
-from advisor.backends.description import DescribedBackend
 from advisor.composition import CombinationStrategy
 from advisor.errors import AdvisorError, NotApplicableError
 from advisor.evaluation.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
@@ -28,12 +26,13 @@ from advisor.evaluation.describe import describe_result
 from advisor.evaluation.measurement import measured_result
 from advisor.evaluation.progress import Progress
 from advisor.evaluation.results import LatencySummary, Manifest, RunResult, StrategyResult, Usage
-from advisor.evaluation.run_config import (RunConfig, check_decision_inputs, decision_options, default_run_dir,
-                                           machine_description, package_versions)
+from advisor.evaluation.run_config import (RunConfig, decision_options, default_run_dir, machine_description,
+                                           package_versions)
+from advisor.evaluation.run_inputs import RunInputs, prepare_inputs
 from advisor.evaluation.strategy_setup import build_strategy, validate_strategies
 from advisor.execution import make_executor
-from advisor.inputs.corpus import Corpus, load_corpus
-from advisor.inputs.probes import Probe, ProbeSet, read_probes, write_probes
+from advisor.inputs.corpus import Corpus
+from advisor.inputs.probes import Probe, ProbeSet
 from advisor.storage.artifacts import ArtifactStore
 from advisor.storage.hashing import content_hash
 from advisor.storage.paths import cache_dir
@@ -43,87 +42,49 @@ from advisor.strategy.contract import FitContext, Strategy
 log = logging.getLogger(__name__)
 
 class Runner:
-    """Holds what one run shares (backend, corpus, probes, stores) and runs strategies in turn."""
+    """Holds what one run shares (backend, corpus, probes, stores) and runs strategies in turn.
 
-    def __init__(self, config: RunConfig, *, backend: Backend | None = None, teacher: Backend | None = None,
-                 progress: Progress | None = None, echo: Callable[[str], None] = print):
+    Built by `Runner.open` once every input is read and checked and the backends exist; it only runs."""
+
+    def __init__(self, config: RunConfig, inputs: RunInputs, *, strategies: dict[str, Strategy], names: list[str],
+                 decision_options, executor, run_dir: Path, progress: Progress, echo: Callable[[str], None]):
         self.config = config
-        self.progress = progress or Progress(enabled=False)
+        self.progress = progress
         self.echo = echo
-        self.names = list(dict.fromkeys(["baseline", *config.strategies]))  # the control always runs
-        self.strategies = validate_strategies(self.names, config.params)  # before anything slow
-        self.decision_options = decision_options(config)
-        self.executor = make_executor(config, self.strategies)  # a bad address or resource fails here
-        self.run_dir = Path(config.out_dir or default_run_dir(config))
-        self.store = RunStore(self.run_dir)
-        self.corpus: Corpus = load_corpus(config.corpus_dir)
-        given = read_probes(config.probes_path, seed=config.seed) if config.probes_path else None  # fail fast
-        if given is not None:
-            check_decision_inputs(self.decision_options, given)
-        self.response_cache: ResponseCache | None = None
-        self.backend = self._wrap(backend or self._make_backend(config.backend, config.model, config.base_url))
-        self.teacher = self._wrap(teacher) if teacher is not None else self._make_teacher()
-        self.probe_set: ProbeSet = given or self._generated_probes()
-        if given is None:
-            check_decision_inputs(self.decision_options, self.probe_set)
+        self.names = names
+        self.strategies = strategies
+        self.decision_options = decision_options
+        self.executor = executor
+        self.run_dir = run_dir
+        self.store = RunStore(run_dir)
+        self.corpus: Corpus = inputs.corpus
+        self.probe_set: ProbeSet = inputs.probe_set
+        self.backend = inputs.backend
+        self.teacher = inputs.teacher
+        self.response_cache = inputs.response_cache
         self.artifacts = ArtifactStore(cache_dir() / "artifacts")
         self.cost_model = self._make_cost_model()
         self.finished: dict[str, StrategyResult] = {}  # by name, for combinations to charge reused parts
         self.auto_combination = None  # the rule's CombinationProposal, once the single strategies ran
 
+    @classmethod
+    def open(cls, config: RunConfig, *, backend: Backend | None = None, teacher: Backend | None = None,
+             progress: Progress | None = None, echo: Callable[[str], None] = print) -> Runner:
+        """Everything checked that can be checked cheaply (strategies and their parameters, the decision
+        options, the executor, the probes), then the backends loaded and the probes generated if none
+        were given, then the Runner built on them."""
+        progress = progress or Progress(enabled=False)
+        names = list(dict.fromkeys(["baseline", *config.strategies]))  # the control always runs
+        strategies = validate_strategies(names, config.params)  # before anything slow
+        options = decision_options(config)
+        executor = make_executor(config, strategies)  # a bad address or resource fails here
+        run_dir = Path(config.out_dir or default_run_dir(config))
+        inputs = prepare_inputs(config, run_dir=run_dir, decision_options=options, executor=executor,
+                                backend=backend, teacher=teacher, progress=progress, echo=echo)
+        return cls(config, inputs, strategies=strategies, names=names, decision_options=options,
+                   executor=executor, run_dir=run_dir, progress=progress, echo=echo)
+
     # --- set-up ----------------------------------------------------------------------------
-    def _generated_probes(self) -> ProbeSet:
-        generated = self.run_dir / "probes.jsonl"
-        if generated.is_file():
-            self.echo(f"No --probes given: reusing the probes generated earlier in {generated}")
-            return read_probes(generated, seed=self.config.seed)
-        from advisor.probegen.generation import generate_probes
-
-        self.echo(f"No --probes given: generating probes from the documents of {self.config.corpus_dir}")
-        teacher = None if self.config.teacher is None else self._loaded(self.teacher)  # extraction alone by default
-        try:
-            probes, summary = generate_probes(self.corpus, teacher=teacher, seed=self.config.seed,
-                                              progress=self.progress)
-        finally:
-            if teacher is not None and teacher is not self.teacher:
-                teacher.close()
-        write_probes(generated, probes)
-        self.echo(f"Generated {len(probes)} probes into {generated}:\n{summary.describe()}")
-        return read_probes(generated, seed=self.config.seed)
-
-    def _loaded(self, backend: Backend) -> Backend:
-        """The backend, or where it is only described (a Ray run's driver) the same model loaded
-        now: probes are generated in this process."""
-        if not isinstance(backend.unwrap(), DescribedBackend):
-            return backend
-        from advisor.backends.factory import make_backend
-
-        return self._wrap(make_backend("hf", backend.model_id, batch_size=self.config.batch_size,
-                                       dtype=self.config.dtype))
-
-    def _make_backend(self, kind: str, model: str, base_url: str | None) -> Backend:
-        from advisor.backends.factory import make_backend
-
-        if kind == "hf" and self.config.executor == "ray":  # the tasks load the weights, not this process
-            return self.executor.describe_hf(model, dtype=self.config.dtype, batch_size=self.config.batch_size)
-        return make_backend(kind, model, base_url=base_url, batch_size=self.config.batch_size,
-                            dtype=self.config.dtype)
-
-    def _wrap(self, backend: Backend) -> Backend:
-        if not self.config.use_cache or isinstance(backend, CachingBackend):
-            return backend
-        if self.response_cache is None:
-            self.response_cache = ResponseCache(cache_dir() / "responses.sqlite")
-        return CachingBackend(backend, self.response_cache)
-
-    def _make_teacher(self) -> Backend:
-        spec = self.config.teacher
-        if spec is None or spec == self.config.model and not self.config.teacher_model:
-            return self.backend
-        if spec.startswith(("http://", "https://")):
-            return self._wrap(self._make_backend("openai", self.config.teacher_model or "default", spec))
-        return self._wrap(self._make_backend("hf", spec, None))
-
     def _make_cost_model(self) -> CostModel:
         device = machine_description(self.backend)["device"]
         rate = self.config.hourly_rate_usd
@@ -361,7 +322,7 @@ def evaluate(config: RunConfig, *, progress: Progress | None = None, echo: Calla
         from advisor.tracking import check_mlflow
 
         check_mlflow(config.mlflow_uri)  # before any model loads
-    runner = Runner(config, progress=progress, echo=echo, backend=backend)
+    runner = Runner.open(config, progress=progress, echo=echo, backend=backend)
     try:
         run = runner.run()
     finally:

@@ -42,7 +42,7 @@ FORWARDED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_VERBOSITY", "TOKENIZERS_PARALLE
 def run_strategy_task(runner_class: type, config: Any, name: str, seed: int, *parts: dict) -> dict:
     """On a worker: one seed of one strategy, with its parts' results (a combination charges them)."""
     local = config.model_copy(update={"executor": "local", "ray_address": None, "mlflow_uri": None})
-    runner = runner_class(local, echo=lambda _: None)
+    runner = runner_class.open(local, echo=lambda _: None)
     try:
         runner.finished.update(finished_parts(parts, config.seed))
         return runner.run_seed(runner.strategy_named(name), seed).model_dump(mode="json")
