@@ -189,3 +189,31 @@ def test_an_influence_file_that_is_not_one_is_an_error_naming_it(run, tmp_path):
     (tmp_path / "influence.json").write_text(json.dumps({"summary": {"fine_tuned": {"x": {"value": "high"}}}}))
     with pytest.raises(InputError, match="influence.json: not an influence file"):
         write_reports(run, tmp_path, formats=("md",))
+
+
+def test_influence_with_out_at_a_run_folder_rewrites_its_reports(run, tmp_path, monkeypatch):
+    """`advisor influence --out RUN_DIR`: the analysis itself is faked (it needs the model); what is
+    checked is that the run's reports are rewritten with the section."""
+    from click.testing import CliRunner
+
+    import advisor.influence.run
+    from advisor.cli import cli
+    from advisor.influence.output import load_result, write_outputs
+
+    write_reports(run, tmp_path)
+    (tmp_path / "made.json").write_text(json.dumps(_influence_result()))
+
+    def analyse(corpus_dir, probes_path, *, out_dir, **_):
+        result = load_result(tmp_path / "made.json")
+        return result, write_outputs(result, out_dir)
+
+    monkeypatch.setattr(advisor.influence.run, "analyse", analyse)
+    probes = tmp_path / "p.jsonl"
+    probes.write_text("")
+    result = CliRunner().invoke(cli, ["influence", str(tmp_path), "--probes", str(probes), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {tmp_path / 'report.html'}" in result.output
+    text = (tmp_path / "report.md").read_text()
+    assert "## Influence" in text and "+23.90 [+21.60, +26.30]" in text
+    assert "![influence against embedding distance](influence_distance.svg)" in text
+    assert '<section id="influence">' in (tmp_path / "report.html").read_text()
