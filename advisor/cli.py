@@ -339,6 +339,11 @@ def influence(corpus_dir: Path, probes_path: Path, examples: int, steps: int, ou
     click.echo(paths["md"].read_text(encoding="utf-8"))
     for path in paths.values():
         click.echo(f"Wrote {path}")
+    from advisor.report import FILES, load_run, write_reports
+
+    if (out_dir / FILES["json"]).is_file():  # an evaluate run's folder: its reports gain the Influence section
+        for path in write_reports(load_run(out_dir), out_dir, formats=("md", "html")).values():
+            click.echo(f"Wrote {path}")
 
 
 def _quiet_libraries() -> None:

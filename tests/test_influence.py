@@ -12,7 +12,7 @@ from advisor.errors import InputError
 from advisor.influence.measurement import ProbeInfluence, context_of, influences
 from advisor.influence.statements import (Statement, garble, pick_statements, related_probes, statement_of,
                                           train_statements)
-from advisor.influence.summary import MOVED_NATS, summarize
+from advisor.influence.summary import MOVED_SHARE, moved_threshold, summarize
 from advisor.inputs.probes import Probe
 from conftest import ROOT
 
@@ -98,27 +98,56 @@ def test_influence_arithmetic_on_a_fake_scorer():
     assert (rows["negation"].fine_tuned, rows["negation"].in_context) == (0.0, 3.0)
 
 
+def test_negation_is_scored_as_a_whole_claim_including_not():
+    by = {p.relation: p for p in related_probes(A_B, [A_B], unrelated=0, seed=0)}
+    claim, negated = by["claim"], by["negated_claim"]
+    assert claim.prefix == negated.prefix == "Ana Vel is"  # the same context: only the claims differ
+    assert claim.target == " the parent of Bo Rin" and negated.target == " not the parent of Bo Rin"
+    assert negated.text == by["negation"].text  # the same sentence as the object-only negation probe
+
+
 def test_summary_figures_match_hand_computed_values():
     def row(statement, relation, ft, ic, text=None):
         return ProbeInfluence(statement, relation, text or f"{statement}-{relation}-{ft}", -5.0, ft, ic)
 
+    moved = moved_threshold(4.0)  # the largest statement change below sets the largest threshold
     rows = [row("s1", "statement", 4.0, 2.0), row("s1", "negation", 3.0, -1.0), row("s1", "garbled", 1.0, 0.0),
-            row("s1", "unrelated", MOVED_NATS + 0.1, 0.0), row("s1", "unrelated", 0.1, 0.0),
+            row("s1", "unrelated", moved + 0.1, 0.0), row("s1", "unrelated", 0.1, 0.0),
             row("s2", "statement", 2.0, 4.0), row("s2", "negation", 2.0, 0.0), row("s2", "garbled", 2.0, 1.0),
-            row("s2", "unrelated", -(MOVED_NATS + 1), 0.2), row("s2", "unrelated", -(MOVED_NATS + 2), 0.0)]
-    distances = {(r.statement, r.text): d for r, d in zip(rows, [0, .5, .3, .9, .8, 0, .5, .3, .9, .8])}
+            row("s2", "unrelated", -(moved + 1), 0.2), row("s2", "unrelated", -(moved + 2), 0.0),
+            row("s1", "claim", 6.0, 9.0), row("s1", "negated_claim", 5.0, -3.0),
+            row("s2", "claim", 4.0, 7.0), row("s2", "negated_claim", 1.0, 1.0)]
+    distances = {(r.statement, r.text): d for r, d in zip(rows, [0, .5, .3, .9, .8, 0, .5, .3, .9, .8, 0, .5, 0, .5])}
     summary = summarize(rows, distances)
     ft, ic, paired = summary["fine_tuned"], summary["in_context"], summary["in_context_minus_fine_tuned"]
     assert ft["statement"].value == 3.0 and ic["statement"].value == 3.0
-    assert ft["negation_gap"].value == pytest.approx((1.0 + 0.0) / 2)  # (4-3, 2-2)
-    assert ic["negation_gap"].value == pytest.approx((3.0 + 4.0) / 2)  # (2+1, 4-0)
-    assert paired["negation_gap"].value == pytest.approx(3.0)
+    assert ft["negation_object_gap"].value == pytest.approx((1.0 + 0.0) / 2)  # (4-3, 2-2)
+    assert ic["negation_object_gap"].value == pytest.approx((3.0 + 4.0) / 2)  # (2+1, 4-0)
+    assert paired["negation_object_gap"].value == pytest.approx(3.0)
+    assert ft["negation_gap"].value == pytest.approx((1.0 + 3.0) / 2)  # claim - negated claim: (6-5, 4-1)
+    assert ic["negation_gap"].value == pytest.approx((12.0 + 6.0) / 2)  # (9+3, 7-1)
+    assert paired["negation_gap"].value == pytest.approx(7.0)
     assert ft["sparseness"].value == pytest.approx((0.5 + 1.0) / 2) and ic["sparseness"].value == 0.0
     assert ft["noise"].value == pytest.approx((-3.0 + 0.0) / 2)  # garbled - statement
     low, high = ft["negation_gap"].ci
     assert low <= ft["negation_gap"].value <= high and ft["negation_gap"].n == 2
     assert ft["reversal"].value is None and ft["reversal"].n == 0  # no such probes, no figure
     assert -1.0 <= ic["distance_rho"].value < 0  # in context: influence falls with distance here
+
+
+def test_sparseness_is_relative_to_the_learned_statement():
+    """The same pattern at ten times the scale is equally sparse; a fixed number of nats would not be."""
+    def rows(scale):
+        return [ProbeInfluence("s1", "statement", "s", -5.0, 10.0 * scale, 10.0 * scale),
+                ProbeInfluence("s1", "unrelated", "u1", -5.0, 0.5 * scale, 2.0 * scale),
+                ProbeInfluence("s1", "unrelated", "u2", -5.0, 0.05 * scale, 0.0)]
+
+    distances = {("s1", t): d for t, d in (("s", 0.0), ("u1", 0.9), ("u2", 0.8))}
+    for scale in (1.0, 10.0):
+        summary = summarize(rows(scale), distances)
+        assert summary["fine_tuned"]["sparseness"].value == 0.0  # 0.5 of 10 is under a tenth
+        assert summary["in_context"]["sparseness"].value == 0.5  # 2 of 10 is over it
+    assert moved_threshold(-10.0) == pytest.approx(10.0 * MOVED_SHARE)
 
 
 def test_shipped_influence_corpus_is_chained_and_generated():

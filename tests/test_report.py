@@ -135,3 +135,85 @@ def test_p_values_and_counts_read_like_prose():
     assert [p_value(0.0004), p_value(0.029), holm(0.0), holm(0.0291), holm(None)] == [
         "p<0.001", "p=0.029", "Holm <0.001", "Holm 0.029", "n/a"]
     assert [plural(1, "step"), plural(8, "step"), plural(1200, "probe")] == ["1 step", "8 steps", "1,200 probes"]
+
+
+def _influence_result(corpus="corpora/influence"):
+    """An influence.json as `advisor influence` writes it, numbers made up."""
+    def figure(value, low, high):
+        return {"value": value, "ci": [low, high], "n": 8}
+
+    summary = {
+        "fine_tuned": {"reversal": figure(15.2, 11.7, 18.9), "negation_gap": figure(1.25, 0.5, 2.0)},
+        "in_context": {"reversal": figure(39.2, 35.4, 43.3), "negation_gap": figure(6.5, 4.0, 9.0)},
+        "in_context_minus_fine_tuned": {"reversal": figure(23.9, 21.6, 26.3), "negation_gap": figure(5.25, 3.0, 8.0)},
+    }
+    probes = [{"statement": "s1", "relation": r, "text": f"{r} text", "base": -20.0, "fine_tuned": ft,
+               "in_context": ic, "distance": d}
+              for r, ft, ic, d in (("statement", 38.0, 51.0, 0.0), ("reversal", 15.0, 39.0, 0.3),
+                                   ("unrelated", 2.0, 1.0, 0.8))]
+    return {"setup": {"corpus": corpus, "probes": "p.jsonl", "model": "m", "statements": 8, "steps": 5, "seed": 0},
+            "summary": summary, "probes": probes}
+
+
+def test_an_influence_result_in_the_run_folder_is_a_section_of_both_reports(run, tmp_path):
+    from click.testing import CliRunner
+
+    from advisor.cli import cli
+
+    write_reports(run, tmp_path)
+    assert "Influence" not in (tmp_path / "report.md").read_text()
+    assert 'id="influence"' not in (tmp_path / "report.html").read_text()
+    (tmp_path / "influence.json").write_text(json.dumps(_influence_result("corpora/a|b")))
+    result = CliRunner().invoke(cli, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "report.md").read_text()
+    section = text[text.index("## Influence"):text.index("## Manifest")]
+    assert "Corpus corpora/a\\|b, model m: 8 statements" in section  # escaped like every report cell
+    assert "share of unrelated statements" not in section  # a figure the file does not hold is left out
+    reversal = next(line for line in section.splitlines() if "reversal" in line)
+    assert "+15.20 [+11.70, +18.90] | +39.20 [+35.40, +43.30] | +23.90 [+21.60, +26.30]" in reversal
+    gap = next(line for line in section.splitlines() if "claim minus negated claim" in line)
+    assert "+5.25 [+3.00, +8.00]" in gap
+    assert "![influence" not in section  # no plot file beside the report: no broken link
+    page = (tmp_path / "report.html").read_text()
+    html_section = page[page.index('<section id="influence">'):page.index("</section>", page.index('id="influence"'))]
+    assert "+23.90 [+21.60, +26.30]" in html_section and "+6.50 [+4.00, +9.00]" in html_section
+    assert '<figure id="plot-influence"><svg' in html_section and "<?xml" not in html_section
+    # the plot file beside it (as `advisor influence --out` leaves it) is linked from the Markdown
+    (tmp_path / "influence_distance.svg").write_text("<svg/>")
+    write_reports(run, tmp_path, formats=("md",))
+    assert "![influence against embedding distance](influence_distance.svg)" in (tmp_path / "report.md").read_text()
+
+
+def test_an_influence_file_that_is_not_one_is_an_error_naming_it(run, tmp_path):
+    (tmp_path / "influence.json").write_text(json.dumps({"summary": {"fine_tuned": {"x": {"value": "high"}}}}))
+    with pytest.raises(InputError, match="influence.json: not an influence file"):
+        write_reports(run, tmp_path, formats=("md",))
+
+
+def test_influence_with_out_at_a_run_folder_rewrites_its_reports(run, tmp_path, monkeypatch):
+    """`advisor influence --out RUN_DIR`: the analysis itself is faked (it needs the model); what is
+    checked is that the run's reports are rewritten with the section."""
+    from click.testing import CliRunner
+
+    import advisor.influence.run
+    from advisor.cli import cli
+    from advisor.influence.output import load_result, write_outputs
+
+    write_reports(run, tmp_path)
+    (tmp_path / "made.json").write_text(json.dumps(_influence_result()))
+
+    def analyse(corpus_dir, probes_path, *, out_dir, **_):
+        result = load_result(tmp_path / "made.json")
+        return result, write_outputs(result, out_dir)
+
+    monkeypatch.setattr(advisor.influence.run, "analyse", analyse)
+    probes = tmp_path / "p.jsonl"
+    probes.write_text("")
+    result = CliRunner().invoke(cli, ["influence", str(tmp_path), "--probes", str(probes), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"Wrote {tmp_path / 'report.html'}" in result.output
+    text = (tmp_path / "report.md").read_text()
+    assert "## Influence" in text and "+23.90 [+21.60, +26.30]" in text
+    assert "![influence against embedding distance](influence_distance.svg)" in text
+    assert '<section id="influence">' in (tmp_path / "report.html").read_text()

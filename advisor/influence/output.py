@@ -14,19 +14,47 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure as PlotFigure  # noqa: E402
 
-from advisor.storage.atomic import write_text_atomic  # noqa: E402
-from advisor.influence.summary import CONDITIONS, FIGURES, MOVED_NATS, Figure  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
 
+from advisor.errors import InputError  # noqa: E402
+from advisor.storage.atomic import write_text_atomic  # noqa: E402
+from advisor.influence.summary import CONDITIONS, FIGURES, MOVED_SHARE, Figure  # noqa: E402
+
+RESULT = "influence.json"
 PLOT = "influence_distance.svg"
 _COLORS = {"fine_tuned": "#cf222e", "in_context": "#1f6feb"}
 _LABELS = {"fine_tuned": "fine-tuned", "in_context": "in context", "in_context_minus_fine_tuned": "in context - fine-tuned"}
 
 
-def _cell(figure: Figure) -> str:
+def cell(figure: Figure | None) -> str:
+    if figure is None:
+        return ""
     if figure.value is None:
         return "n/a"
     low, high = figure.ci or (figure.value, figure.value)
     return f"{figure.value:+.2f} [{low:+.2f}, {high:+.2f}]"
+
+
+def summary_rows(summary: dict[str, dict[str, Figure]]) -> list[tuple[str, str, str, str, str]]:
+    """(what, fine-tuned, in context, in context - fine-tuned, what a logical learner shows) per
+    figure, each figure with its interval; the table of influence.md and of the run's report."""
+    rows = [(what, cell(summary["fine_tuned"].get(name)), cell(summary["in_context"].get(name)),
+             cell(summary["in_context_minus_fine_tuned"].get(name)), expected)
+            for name, (what, expected) in FIGURES.items()]
+    return [row for row in rows if any(row[1:4])]  # a figure the file does not hold is left out
+
+
+def load_result(path: Path) -> dict[str, Any]:
+    """influence.json as written by `write_outputs`, its figures read back as Figures."""
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+        result["summary"] = {condition: {name: Figure.model_validate(f) for name, f in figures.items()}
+                             for condition, figures in result["summary"].items()}
+        for condition in (*CONDITIONS, "in_context_minus_fine_tuned"):
+            result["summary"].setdefault(condition, {})
+        return result
+    except (OSError, json.JSONDecodeError, ValidationError, KeyError, TypeError, AttributeError) as error:
+        raise InputError(f"not an influence file: {str(error).splitlines()[0]}", path=path) from error
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -43,13 +71,13 @@ def markdown(result: dict[str, Any]) -> str:
         "| figure | fine-tuned | in context | in context - fine-tuned | a logical learner |",
         "|---|---|---|---|---|",
     ]
-    for name, (what, expected) in FIGURES.items():
-        paired = summary["in_context_minus_fine_tuned"].get(name)
-        lines.append(f"| {what} | {_cell(summary['fine_tuned'][name])} | {_cell(summary['in_context'][name])} | "
-                     f"{_cell(paired) if paired else ''} | {expected} |")
-    lines += ["", f"Sparseness is a share (0-1) of unrelated statements whose log-probability moved more than "
-              f"{MOVED_NATS} nats. Distance is 1 - cosine similarity of the probe and the statement "
-              "(all-MiniLM-L6-v2).", "", f"![influence against distance]({PLOT})", ""]
+    lines += [f"| {' | '.join(row)} |" for row in summary_rows(summary)]
+    lines += ["", "The consistency check is the gap between the claim and the negated claim, both scored after "
+              "the subject (\"X is\"), so the word \"not\" is part of what is scored; the object-only gap shares "
+              "its target with the statement and is shown for comparison.", "",
+              f"Sparseness is a share (0-1) of unrelated statements whose log-probability moved by more than "
+              f"{MOVED_SHARE:g} times the change on the learned statement (same statement, same condition). "
+              "Distance is 1 - cosine similarity of the probe and the statement (all-MiniLM-L6-v2).", "", f"![influence against distance]({PLOT})", ""]
     return "\n".join(lines)
 
 
@@ -68,13 +96,14 @@ def distance_plot(rows: list[dict[str, Any]]) -> str:
     ax.set_title("Influence of one statement against semantic distance")
     ax.legend(frameon=False)
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with matplotlib.rc_context({"svg.hashsalt": "dsmr-advisor"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
 
 
 def write_outputs(result: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out_dir / "influence.json", "md": out_dir / "influence.md", "plot": out_dir / PLOT}
+    paths = {"json": out_dir / RESULT, "md": out_dir / "influence.md", "plot": out_dir / PLOT}
     serializable = {**result, "summary": {k: {n: f.model_dump() for n, f in v.items()}
                                           for k, v in result["summary"].items()}}
     write_text_atomic(paths["json"], json.dumps(serializable, indent=2) + "\n")

@@ -4,6 +4,12 @@ A statement is a relation between two entities, "X is the R of Y", read from a t
 question and answer ("Who is the R of Y?" -> X, or "Whose R is X?" -> Y). Each related probe is
 a text prefix and the target continuation whose log-probability is measured; a premise, when
 there is one, precedes the prefix in every condition (it is not what is being learned).
+
+Whether a learner keeps a statement apart from its negation is read from two whole claims
+scored after the same subject: "X is" -> " the R of Y" (claim) and "X is" -> " not the R of Y"
+(negated claim). Scoring only the object after "X is not the R of" (the `negation` probe) asks
+how likely Y is once a negation has been started: it shares the object with the statement, so
+whatever raises Y raises both, and it never scores the word "not" that makes it a negation.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from advisor.errors import InputError
 from advisor.inputs.probes import Probe
 
 # What a related probe is, relative to the statement it belongs to.
-RELATIONS = ("statement", "paraphrase", "reversal", "transitive", "negation", "unrelated", "garbled")
+RELATIONS = ("statement", "paraphrase", "reversal", "transitive", "negation", "claim", "negated_claim",
+             "unrelated", "garbled")
 
 _WHO_IS = re.compile(r"^Who is the (?P<r>[a-z][a-z -]*?) of (?P<y>.+?)\?$")
 _WHOSE = re.compile(r"^Whose (?P<r>[a-z][a-z -]*?) is (?P<x>.+?)\?$")
@@ -105,8 +112,8 @@ def garble(text: str, rng: random.Random) -> str:
 
 def related_probes(statement: Statement, pool: list[Statement], *, unrelated: int, seed: int) -> list[RelatedProbe]:
     """The statement, its paraphrases, reversal, transitive conclusions (one per chain it is a
-    link of, the other link as premise), negation, `unrelated` statements sharing no entity with
-    it, and a garbled copy."""
+    link of, the other link as premise), negation, the claim and negated claim after the subject,
+    `unrelated` statements sharing no entity with it, and a garbled copy."""
     s = statement
     rng = random.Random(f"{seed}:{s.probe_id}")
     probes = [RelatedProbe("statement", f"{s.x} is the {s.relation} of", f" {s.y}")]
@@ -117,6 +124,8 @@ def related_probes(statement: Statement, pool: list[Statement], *, unrelated: in
         probes.append(RelatedProbe("transitive", f"{first.x} is the {composed(s.relation)} of", f" {second.y}",
                                    premise=premise))
     probes.append(RelatedProbe("negation", f"{s.x} is not the {s.relation} of", f" {s.y}"))
+    probes.append(RelatedProbe("claim", f"{s.x} is", f" the {s.relation} of {s.y}"))
+    probes.append(RelatedProbe("negated_claim", f"{s.x} is", f" not the {s.relation} of {s.y}"))
     strangers = [o for o in pool if not {o.x, o.y} & {s.x, s.y}]
     for other in rng.sample(strangers, min(unrelated, len(strangers))):
         probes.append(RelatedProbe("unrelated", f"{other.x} is the {other.relation} of", f" {other.y}"))

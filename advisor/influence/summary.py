@@ -17,7 +17,19 @@ from advisor.analysis.statistics import DEFAULT_RESAMPLES, bootstrap_ci
 from advisor.influence.measurement import ProbeInfluence
 
 CONDITIONS = ("fine_tuned", "in_context")
-MOVED_NATS = 0.5  # an unrelated probe counts as moved when its log-probability changes by more
+# Sparseness: an unrelated statement counts as moved when its log-probability changes by more than
+# this share of the change on the learned statement itself (same statement, same condition). A
+# share, not nats: summed log-probabilities grow with the number of target tokens (invented names
+# are several), and the two conditions raise the statement by different amounts, so a fixed
+# number of nats compares unlike things. A tenth: "moved" is then a change within an order of
+# magnitude of what was learned. (A floor taken from in-context unrelated probes was not used: it
+# would fix the in-context share by construction and so could not compare the conditions.)
+MOVED_SHARE = 0.1
+
+
+def moved_threshold(statement_change: float) -> float:
+    """Nats an unrelated statement must move by to count as moved, for one statement and condition."""
+    return MOVED_SHARE * abs(statement_change)
 
 
 class Figure(BaseModel):
@@ -34,9 +46,14 @@ FIGURES: dict[str, tuple[str, str]] = {
     "paraphrase": ("transfer to paraphrases", "up, like the statement"),
     "reversal": ("transfer to the reversal (the R of Y is X)", "up"),
     "transitive": ("transfer to the transitive conclusion (with the other link as premise)", "up"),
-    "negation": ("change on the negation (X is not the R of Y)", "not up"),
-    "negation_gap": ("statement minus negation", "large"),
-    "sparseness": (f"share of unrelated statements moved by more than {MOVED_NATS} nats", "near 0"),
+    "negation": ("change on the object after \"X is not the R of\"", "not up"),
+    "negation_object_gap": ("statement minus negation, object only (shares the target; not the consistency check)",
+                            "no expectation"),
+    "claim": ("change on the claim (\"X is\" -> the R of Y)", "up"),
+    "negated_claim": ("change on the negated claim (\"X is\" -> not the R of Y)", "not up"),
+    "negation_gap": ("consistency: claim minus negated claim", "large"),
+    "sparseness": (f"share of unrelated statements moved by more than {MOVED_SHARE:g} of the statement's change",
+                   "near 0"),
     "noise": ("garbled copy minus statement", "well below 0"),
     "distance_rho": ("Spearman correlation of influence with embedding distance", "negative"),
 }
@@ -60,15 +77,18 @@ def relation_values(rows: list[ProbeInfluence], condition: str) -> dict[str, lis
     values: dict[str, list[float]] = defaultdict(list)
     for by_relation in _per_statement(rows, condition).values():
         mean = {relation: float(np.mean(v)) for relation, v in by_relation.items()}
-        for relation in ("statement", "paraphrase", "reversal", "transitive", "negation"):
+        for relation in ("statement", "paraphrase", "reversal", "transitive", "negation", "claim", "negated_claim"):
             if relation in mean:
                 values[relation].append(mean[relation])
         if "statement" in mean and "negation" in mean:
-            values["negation_gap"].append(mean["statement"] - mean["negation"])
+            values["negation_object_gap"].append(mean["statement"] - mean["negation"])
+        if "claim" in mean and "negated_claim" in mean:
+            values["negation_gap"].append(mean["claim"] - mean["negated_claim"])
         if "statement" in mean and "garbled" in mean:
             values["noise"].append(mean["garbled"] - mean["statement"])
-        if by_relation.get("unrelated"):
-            values["sparseness"].append(float(np.mean([abs(v) > MOVED_NATS for v in by_relation["unrelated"]])))
+        if by_relation.get("unrelated") and "statement" in mean:
+            threshold = moved_threshold(mean["statement"])
+            values["sparseness"].append(float(np.mean([abs(v) > threshold for v in by_relation["unrelated"]])))
     return values
 
 

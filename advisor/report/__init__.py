@@ -28,11 +28,15 @@ def load_run(path: str | Path) -> RunResult:
 
 
 def write_reports(run: RunResult, out_dir: str | Path, formats=("json", "md", "html")) -> dict[str, Path]:
-    """Write the chosen formats atomically into `out_dir`; returns format -> path written."""
+    """Write the chosen formats atomically into `out_dir`; returns format -> path written. An
+    influence.json in `out_dir` (`advisor influence --out` that directory) adds its section."""
     unknown = set(formats) - set(FILES)
     if unknown:
         raise InputError(f"unknown report format(s) {sorted(unknown)}; choose from {', '.join(FILES)}")
     out_dir = Path(out_dir)
+    from advisor.report.influence import influence_section
+
+    influence = influence_section(out_dir) if set(formats) & {"md", "html"} else None
     written = {}
     for fmt in formats:
         path = out_dir / FILES[fmt]
@@ -41,11 +45,11 @@ def write_reports(run: RunResult, out_dir: str | Path, formats=("json", "md", "h
         elif fmt == "md":
             from advisor.report.markdown import render_markdown
 
-            write_text_atomic(path, render_markdown(run))
+            write_text_atomic(path, render_markdown(run, influence))
         else:
             from advisor.report.html import render_html
 
-            write_text_atomic(path, render_html(run))
+            write_text_atomic(path, render_html(run, influence))
         written[fmt] = path
     return written
 

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from advisor import formatting
 from advisor.report.context import probe_rows, ranking_of
+from advisor.report.influence import CAPTION, COLUMNS, InfluenceSection
 from advisor.report.plots import all_plots
 from advisor.evaluation.results import RunResult
 
@@ -44,7 +45,7 @@ def _manifest_rows(run: RunResult) -> list[tuple[str, str]]:
     return [(key, text(value)) for key, value in run.manifest.model_dump().items()]
 
 
-def render_html(run: RunResult) -> str:
+def render_html(run: RunResult, influence: InfluenceSection | None = None) -> str:
     ranking = ranking_of(run)
     rows = probe_rows(run)
     js = _asset("report.js")
@@ -57,5 +58,7 @@ def render_html(run: RunResult) -> str:
         run=run, ranking=ranking, rows=rows, fmt=formatting, plots=plots, plot_titles=PLOT_TITLES,
         strategy_names=[e.name for e in ranking.leaderboard],
         kinds=sorted({row.kind for row in rows}), manifest_rows=_manifest_rows(run),
+        influence=influence, influence_columns=COLUMNS, influence_caption=CAPTION,
+        influence_plot=Markup(influence.plot_svg) if influence and influence.plot_svg else None,
         css=Markup(_asset("report.css")), js=Markup(js), script_hash=script_hash,
     )

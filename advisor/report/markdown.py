@@ -7,6 +7,7 @@ import re
 from advisor import formatting as fmt
 from advisor.analysis.ranking import Ranking
 from advisor.report.context import ranking_of
+from advisor.report.influence import CAPTION, COLUMNS, InfluenceSection
 from advisor.evaluation.results import RunResult
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # only what could open a tag; "p<0.001" stays readable
@@ -137,10 +138,19 @@ def _manifest(run: RunResult) -> list[str]:
     return ["## Manifest", ""] + table(["", ""], rows)
 
 
-def render_markdown(run: RunResult) -> str:
+def _influence(section: InfluenceSection | None) -> list[str]:
+    if section is None:
+        return []
+    lines = ["## Influence", "", cell(section.setup), "", CAPTION, ""] + table(COLUMNS, [list(r) for r in section.rows])
+    if section.plot_file:
+        lines += [f"![influence against embedding distance]({section.plot_file})", ""]
+    return lines
+
+
+def render_markdown(run: RunResult, influence: InfluenceSection | None = None) -> str:
     ranking = ranking_of(run)
     lines = [f"# Strategy report: {cell(run.manifest.corpus)} on {cell(run.manifest.model)}", ""]
     for part in (_recommendation(ranking), _leaderboard(ranking), _stability(ranking), _kinds(ranking), _tests(ranking),
-                 _break_even(ranking), _excluded(ranking), _manifest(run)):
+                 _break_even(ranking), _excluded(ranking), _influence(influence), _manifest(run)):
         lines += part
     return "\n".join(lines).rstrip() + "\n"
