@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from advisor.report import write_reports
-from advisor.evaluation.results import Manifest, RunResult
+from advisor.evaluation.results import Manifest
+from advisor.evaluation.run_result import RunResult
 from run_factory import make_result, make_skipped
 
 N = 20

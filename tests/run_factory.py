@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from advisor.evaluation.results import (Answer, CostSummary, LatencySummary, Manifest, ProbeScore, RunResult, ScoredAnswer,
-                             StrategyResult, Usage)
+from advisor.evaluation.results import Answer, CostSummary, LatencySummary, Manifest, ProbeScore, ScoredAnswer, StrategyResult, Usage
+
+from advisor.evaluation.run_result import RunResult
 
 PLANTED_SCRIPT = "<script>document.title='pwned';window.__pwned=1</script>"
 

@@ -208,7 +208,7 @@ def test_the_runner_runs_the_combination_of_significant_winners(tmp_path, expert
     assert any(line.startswith("Combination: facts+tones: facts for fact; tones for tone.") for line in lines)
     assert any(line.startswith("facts+tones: accuracy") for line in lines)
     assert combo.single_request_latency is not None and combo.cost.per_query_usd is not None
-    assert {e["name"] for e in result.ranking["leaderboard"]} >= {"facts", "tones", "facts+tones"}
+    assert {e.name for e in result.ranking.leaderboard} >= {"facts", "tones", "facts+tones"}
     assert (run_dir / "strategies" / "facts+tones.json").is_file()
     # A re-run resumes it like any strategy.
     _, _, lines = run(tmp_path, ["facts", "tones"])

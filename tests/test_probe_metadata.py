@@ -12,7 +12,7 @@ from advisor.inputs.probe_fields import misspelling_of
 from advisor.inputs.probes import PROBE_FIELDS, read_probes
 from advisor.report.context import probe_rows
 from advisor.report.html import render_html
-from advisor.evaluation.results import RunResult
+from advisor.evaluation.run_result import RunResult
 from advisor.evaluation.run_config import RunConfig
 from advisor.evaluation.runner import evaluate
 from conftest import ACME, TINY

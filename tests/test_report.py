@@ -17,7 +17,7 @@ from run_factory import PLANTED_SCRIPT, sample_run
 @pytest.fixture(scope="module")
 def run():
     run = sample_run()
-    run.ranking = rank(run.strategies, DecisionOptions(resamples=200)).model_dump(mode="json")
+    run.ranking = rank(run.strategies, DecisionOptions(resamples=200))
     return run
 
 
@@ -47,7 +47,7 @@ def test_write_and_reload(run, tmp_path):
 
 def test_report_without_stored_ranking_ranks_on_the_fly():
     bare = sample_run()
-    assert bare.ranking == {}
+    assert bare.ranking is None
     assert "**Use rag: best on your mix" in render_markdown(bare)
 
 

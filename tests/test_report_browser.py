@@ -50,7 +50,7 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(browser, tmp_path_factory):
     run = sample_run()
-    run.ranking = rank(run.strategies, DecisionOptions(resamples=200)).model_dump(mode="json")
+    run.ranking = rank(run.strategies, DecisionOptions(resamples=200))
     out = write_reports(run, tmp_path_factory.mktemp("run"), formats=("html",))["html"]
     browser.get(out.as_uri())
     return browser

@@ -15,7 +15,8 @@ import pytest
 from advisor.strategy import registry as strategy_module
 from advisor.backends.fake import FakeBackend
 from advisor.errors import AdvisorError
-from advisor.evaluation.results import RunResult, StrategyResult
+from advisor.evaluation.results import StrategyResult
+from advisor.evaluation.run_result import RunResult
 from advisor.evaluation.measurement import retrieval_recall
 from advisor.evaluation.run_config import RunConfig
 from advisor.evaluation.runner import evaluate
@@ -171,7 +172,7 @@ def test_repeats_run_seed_dependent_strategies_with_each_seed_and_resume(tmp_pat
     assert {p.name for p in (run_dir / "strategies").iterdir()} == {
         "baseline.json", "seeded.json", "seeded@seed1.json", "seeded@seed2.json"}
     assert any(line.startswith("seeded: accuracy") and "3 seeds: mean" in line for line in lines)
-    assert run.ranking["stability"]["seeds"] == {"seeded": 3}
+    assert run.ranking.stability.seeds == {"seeded": 3}
     # Killed after the second seed: the re-run redoes only the third.
     (run_dir / "strategies" / "seeded@seed2.json").unlink()
     FITS.clear()

@@ -20,7 +20,7 @@ from difflib import get_close_matches
 
 from advisor.errors import InputError
 from advisor.formatting import holm, p_value, pct
-from advisor.evaluation.results import RunResult
+from advisor.evaluation.run_result import RunResult
 from advisor.comparison.runs import OK, RunComparison, StrategyChange
 
 RECOMMENDATION = "recommendation"  # the test case name of the recommendation gate

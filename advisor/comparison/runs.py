@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from advisor.analysis.leaderboard import ALPHA
 from advisor.analysis.statistics import holm, paired_test
 from advisor.report.context import ranking_of
-from advisor.evaluation.results import RunResult, StrategyResult
+from advisor.evaluation.results import StrategyResult
+from advisor.evaluation.run_result import RunResult
 
 OK = "ok"
 

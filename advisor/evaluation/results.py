@@ -1,13 +1,10 @@
-"""The shapes results take, from one answer up to a whole run; `results.json` is a RunResult."""
+"""The shapes results take, from one answer up to one strategy's result (a whole run: run_result.py)."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-RESULTS_SCHEMA_VERSION = 2  # 2: decision, stability and verdict in the ranking; seeds and single-request latency
-
 
 class Answer(BaseModel):
     """One strategy's answer to one probe, with what it cost to produce."""
@@ -128,13 +125,3 @@ class Manifest(BaseModel):
     versions: dict[str, str]
     machine: dict[str, Any]
     started_at: str
-
-
-class RunResult(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    schema_version: int = RESULTS_SCHEMA_VERSION
-    manifest: Manifest
-    strategies: list[StrategyResult]
-    ranking: dict[str, Any] = Field(default_factory=dict)
-    probes: list[dict[str, Any]] = Field(default_factory=list)  # scored probes (Probe.to_json()), for the report

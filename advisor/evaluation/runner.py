@@ -25,7 +25,8 @@ from advisor.evaluation.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_
 from advisor.evaluation.describe import describe_result
 from advisor.evaluation.measurement import measured_result
 from advisor.evaluation.progress import Progress
-from advisor.evaluation.results import LatencySummary, Manifest, RunResult, StrategyResult, Usage
+from advisor.evaluation.results import LatencySummary, Manifest, StrategyResult, Usage
+from advisor.evaluation.run_result import RunResult
 from advisor.evaluation.run_config import (RunConfig, decision_options, default_run_dir, machine_description,
                                            package_versions)
 from advisor.evaluation.run_inputs import RunInputs, prepare_inputs
@@ -305,7 +306,7 @@ class Runner:
 
         run = RunResult(manifest=self.manifest(), strategies=results,
                         probes=[p.to_json() for p in self.probe_set.split("test")])
-        run.ranking = rank(results, self.decision_options).model_dump(mode="json")
+        run.ranking = rank(results, self.decision_options)
         write_reports(run, self.run_dir)
         return run
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from advisor.storage.atomic import write_json_atomic, write_text_atomic
 from advisor.errors import InputError
-from advisor.evaluation.results import RunResult
+from advisor.evaluation.run_result import RunResult
 
 FILES = {"json": "results.json", "md": "report.md", "html": "report.html"}
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from advisor.analysis.decision import DecisionOptions
 from advisor.analysis.ranking import Ranking, rank
-from advisor.evaluation.results import RunResult, ScoredAnswer
+from advisor.evaluation.results import ScoredAnswer
+from advisor.evaluation.run_result import RunResult
 
 
 def ranking_of(run: RunResult) -> Ranking:
     """The stored ranking, or one computed with the run's query volume and seed if none was stored."""
-    if run.ranking:
-        return Ranking.model_validate(run.ranking)
+    if run.ranking is not None:
+        return run.ranking
     return rank(run.strategies, DecisionOptions(queries=run.manifest.queries, seed=run.manifest.seed))
 
 

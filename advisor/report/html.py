@@ -19,7 +19,7 @@ from advisor import formatting
 from advisor.report.context import probe_rows, ranking_of
 from advisor.report.influence import CAPTION, COLUMNS, InfluenceSection
 from advisor.report.plots import all_plots
-from advisor.evaluation.results import RunResult
+from advisor.evaluation.run_result import RunResult
 
 PLOT_TITLES = [
     ("accuracy_vs_cost", "Accuracy (95% CI) against cost per 1k queries; dashed: Pareto front",

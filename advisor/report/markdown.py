@@ -8,7 +8,7 @@ from advisor import formatting as fmt
 from advisor.analysis.ranking import Ranking
 from advisor.report.context import ranking_of
 from advisor.report.influence import CAPTION, COLUMNS, InfluenceSection
-from advisor.evaluation.results import RunResult
+from advisor.evaluation.run_result import RunResult
 
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")  # only what could open a tag; "p<0.001" stays readable
 

@@ -15,8 +15,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from advisor.analysis.leaderboard import LeaderboardEntry
 from advisor.errors import InputError
-from advisor.evaluation.results import RunResult, StrategyResult
+from advisor.evaluation.results import StrategyResult
+from advisor.evaluation.run_result import RunResult
+from advisor.report.context import ranking_of
 
 PARENT_ARTIFACTS = ("report.html", "report.md", "results.json", "config.json")
 BATCH = 100  # MLflow takes at most 100 params in one log_batch call
@@ -53,7 +56,7 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def strategy_metrics(result: StrategyResult, entry: dict[str, Any] | None) -> dict[str, float]:
+def strategy_metrics(result: StrategyResult, entry: LeaderboardEntry | None) -> dict[str, float]:
     """The strategy's figures, and its leaderboard row's (CI bounds, mix accuracy, monthly cost)."""
     found: dict[str, Any] = {"accuracy": result.accuracy, "fit_s": result.fit_s, "answer_s": result.answer_s,
                              "retrieval_recall": result.retrieval_recall,
@@ -68,9 +71,9 @@ def strategy_metrics(result: StrategyResult, entry: dict[str, Any] | None) -> di
         found.update({"single_request_latency.p50_s": result.single_request_latency.p50_s,
                       "single_request_latency.p95_s": result.single_request_latency.p95_s})
     if entry is not None:
-        low, high = entry.get("accuracy_ci") or (None, None)
-        found.update({"accuracy_ci_low": low, "accuracy_ci_high": high, "mix_accuracy": entry.get("mix_accuracy"),
-                      "monthly_usd": entry.get("monthly_usd"), "rank": entry.get("rank")})
+        low, high = entry.accuracy_ci or (None, None)
+        found.update({"accuracy_ci_low": low, "accuracy_ci_high": high, "mix_accuracy": entry.mix_accuracy,
+                      "monthly_usd": entry.monthly_usd, "rank": entry.rank})
     return {key: float(value) for key, value in found.items() if isinstance(value, (int, float))}
 
 
@@ -96,7 +99,7 @@ class MlflowLogger:
                                   metrics=[Metric(k, v, now, 0) for k, v in metrics.items()] if start == 0 else [])
 
     def log_strategy(self, experiment_id: str, parent_id: str, result: StrategyResult, key: str,
-                     run: RunResult, run_dir: Path, entry: dict[str, Any] | None) -> str:
+                     run: RunResult, run_dir: Path, entry: LeaderboardEntry | None) -> str:
         tags = {"mlflow.parentRunId": parent_id, "status": result.status, "family": result.family}
         if result.reason:
             tags["reason"] = result.reason[:5000]
@@ -129,7 +132,7 @@ def log_run(run: RunResult, run_dir: str | Path, uri: str) -> str:
     run_dir = Path(run_dir)
     logger = MlflowLogger(uri)
     experiment_id = logger.experiment(experiment_name(run))
-    verdict = (run.ranking.get("verdict") or {}).get("headline", "")
+    verdict = ranking_of(run).verdict.headline
     parent = logger.client.create_run(experiment_id, run_name=run_dir.name,
                                       tags={"verdict": verdict[:5000], "run_dir": str(run_dir.resolve())})
     parent_id = parent.info.run_id
@@ -140,7 +143,7 @@ def log_run(run: RunResult, run_dir: str | Path, uri: str) -> str:
     for name in PARENT_ARTIFACTS:
         if (run_dir / name).is_file():
             logger.client.log_artifact(parent_id, str(run_dir / name))
-    entries = {e["name"]: e for e in run.ranking.get("leaderboard", [])}
+    entries = {e.name: e for e in ranking_of(run).leaderboard}
     count = 0
     for result in run.strategies:
         logger.log_strategy(experiment_id, parent_id, result, result.name, run, run_dir, entries.get(result.name))
