@@ -59,7 +59,7 @@ def test_each_strategy_is_a_child_run_with_the_results_figures(tracking_uri, tmp
     children = {r.info.run_name: r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id}
     assert set(children) == {s.name for s in run.strategies} == {"baseline", "prompt_refinement"}
 
-    leaderboard = {e["name"]: e.model_dump(mode="json") for e in run.ranking.leaderboard}
+    leaderboard = {e.name: e.model_dump(mode="json") for e in run.ranking.leaderboard}
     for result in run.strategies:
         child = children[result.name]
         metrics, params = child.data.metrics, child.data.params
