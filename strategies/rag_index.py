@@ -40,7 +40,8 @@ def closest_index(candidates: Iterable[tuple[Handle, dict[str, Any], dict[str, s
     return best
 
 
-def plan_update(chunks: list, documents: dict[str, str], old_documents: dict[str, str] | None) -> tuple[list[str], list]:
+def plan_update(chunks: list, documents: dict[str, str],
+                old_documents: dict[str, str] | None) -> tuple[list[str], list]:
     """Documents whose old chunks must go (changed or removed), and the chunks to embed (changed or new)."""
     if old_documents is None:
         return [], chunks

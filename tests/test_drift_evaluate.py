@@ -134,5 +134,5 @@ def test_rag_follows_an_edited_price_and_lora_keeps_the_old_one(tmp_path, monkey
     text = run_cli("compare", str(tmp_path / "before"), str(tmp_path / "after")).output
     rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| rag | retrieval")
             or line.startswith("| lora | training")}
-    assert f"| 100% → 100% | no | none | {seconds(rag['fit_s_b'])} (re-index, {kettle_chunks} chunk" in rows["rag"]
+    assert f"| 100% | no | none | {seconds(rag['fit_s_b'])} (re-index, {kettle_chunks} chunk" in rows["rag"]
     assert f"| 100% → 0% | yes | tiny-0013 | {seconds(lora['fit_s_b'])} (retrain) |" in rows["lora"]
