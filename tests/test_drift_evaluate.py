@@ -1,8 +1,10 @@
 """One fact edited in one document of corpora/tiny, re-evaluated: only that document is re-embedded,
 RAG answers the new fact, and `advisor compare` names the edited document and its probes.
 
-The fake backend reads the retrieved text back, so this runs in seconds with the real embeddings
-and a real Chroma index; it shows the index update, not what a language model makes of it."""
+The first test's fake backend reads the retrieved text back, so it runs in seconds with the real
+embeddings and a real Chroma index; it shows the index update, not what a language model makes
+of it. The second runs the real default model with RAG and LoRA: retrieval follows the edit,
+the adapter keeps the fact it was trained on, and compare shows both with what each refit cost."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from advisor.cli import cli
 from advisor.formatting import seconds
 from advisor.inputs.corpus import load_corpus
 
-pytestmark = pytest.mark.integration  # two evaluations with real embeddings and Chroma (about a minute)
+pytestmark = pytest.mark.integration  # real embeddings and Chroma; the second test also trains LoRA twice
 
 EDITED = "toasters.md"
 
