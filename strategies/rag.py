@@ -3,7 +3,9 @@
 Facts the base model never saw reach it at query time, at the price of longer prompts. The
 index is a Chroma collection, embedded once per (corpus, chunking, embedding model): locally
 it is a persistent Chroma directory published as an artifact, so a second run reuses it;
-with `chroma_url` it is a collection on a Chroma server, named after the same key.
+with `chroma_url` it is a collection on a Chroma server, named after the same key. After an
+edit of the documents, either is derived from the previous index, embedding only the changed
+documents (`strategies.rag_index`, `strategies.rag_server`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from pydantic import Field, model_validator
 from advisor.strategy.answer_length import AnswerLengthParams
 from advisor.inputs.chunking import chunk_corpus
 from advisor.errors import AdvisorError
-from advisor.storage.hashing import content_hash
 from advisor.strategy.prompts import chat, question_text
 from advisor.strategy.contract import FitContext, Strategy
 
@@ -137,18 +138,12 @@ class RagStrategy(Strategy):
         return store, reused, str(slot.path)
 
     def _server_index(self, url, key_parts, chunks, ctx: FitContext):
+        from strategies.rag_server import server_index
+
         client = _chroma_client(url)
-        name = f"advisor-{content_hash(key_parts)[:40]}"
-        existing = {c if isinstance(c, str) else c.name for c in client.list_collections()}
-        if name in existing:
-            collection = client.get_collection(name)
-            if (collection.metadata or {}).get("complete") and collection.count() == len(chunks):
-                return self._store(client, name), True, f"{url} collection {name}"
-            client.delete_collection(name)  # a half-built collection from an interrupted run
-        store = self._store(client, name)
-        self._add(store, chunks, ctx)
-        store._collection.modify(metadata={"complete": True})
-        return store, False, f"{url} collection {name}"
+        store, reused, self.update_ = server_index(client, key_parts, chunks, ctx.corpus.document_fingerprints(),
+                                                   self._store, lambda store, batch: self._add(store, batch, ctx))
+        return store, reused, f"{url} collection {store._collection.name}"
 
     @staticmethod
     def _store(client, name: str = COLLECTION):

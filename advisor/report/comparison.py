@@ -97,8 +97,9 @@ def drift_lines(comparison: RunComparison) -> list[str]:
         return []
     probes = max((c.edited for c in comparison.strategies), default=0)
     return [f"{len(edited)} document{'s' if len(edited) != 1 else ''} changed between the runs: {', '.join(edited)}; "
-            f"{probes} shared probe{'s' if probes != 1 else ''} come from them. Repair is the fit on the edited "
-            f"corpus in run B (from its stored fit time): re-indexing for retrieval, retraining for adapters."]
+            f"{plural(probes, 'shared probe')} {'comes' if probes == 1 else 'come'} from them. Repair is the fit on "
+            f"the edited corpus in run B (from its stored fit time): re-indexing for retrieval, retraining for "
+            f"adapters."]
 
 
 def drift_rows(comparison: RunComparison) -> list[dict[str, str]]:
