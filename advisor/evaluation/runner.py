@@ -14,9 +14,10 @@ import random
 import time
 import traceback
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from advisor.backends.base import Backend
 from advisor.composition import CombinationStrategy
@@ -40,33 +41,41 @@ from advisor.storage.paths import cache_dir
 from advisor.storage.run_store import RunStore
 from advisor.strategy.contract import FitContext, Strategy
 
+if TYPE_CHECKING:  # annotations only: the analysis is imported where the run is ranked
+    from advisor.analysis.combination import CombinationProposal
+    from advisor.analysis.decision import DecisionOptions
+    from advisor.execution.local import LocalExecutor
+    from advisor.execution.ray_executor import RayExecutor
+
 log = logging.getLogger(__name__)
 
+@dataclass
 class Runner:
     """Holds what one run shares (backend, corpus, probes, stores) and runs strategies in turn.
 
     Built by `Runner.open` once every input is read and checked and the backends exist; it only runs."""
 
-    def __init__(self, config: RunConfig, inputs: RunInputs, *, strategies: dict[str, Strategy], names: list[str],
-                 decision_options, executor, run_dir: Path, progress: Progress, echo: Callable[[str], None]):
-        self.config = config
-        self.progress = progress
-        self.echo = echo
-        self.names = names
-        self.strategies = strategies
-        self.decision_options = decision_options
-        self.executor = executor
-        self.run_dir = run_dir
-        self.store = RunStore(run_dir)
-        self.corpus: Corpus = inputs.corpus
-        self.probe_set: ProbeSet = inputs.probe_set
-        self.backend = inputs.backend
-        self.teacher = inputs.teacher
-        self.response_cache = inputs.response_cache
+    config: RunConfig
+    inputs: RunInputs
+    strategies: dict[str, Strategy]
+    names: list[str]  # in the order they run, baseline first
+    decision_options: DecisionOptions
+    executor: LocalExecutor | RayExecutor
+    run_dir: Path
+    progress: Progress
+    echo: Callable[[str], None]
+    finished: dict[str, StrategyResult] = field(default_factory=dict)  # for combinations to charge reused parts
+    auto_combination: CombinationProposal | None = None  # the rule's proposal, once the single strategies ran
+
+    def __post_init__(self):
+        self.store = RunStore(self.run_dir)
+        self.corpus: Corpus = self.inputs.corpus
+        self.probe_set: ProbeSet = self.inputs.probe_set
+        self.backend = self.inputs.backend
+        self.teacher = self.inputs.teacher
+        self.response_cache = self.inputs.response_cache
         self.artifacts = ArtifactStore(cache_dir() / "artifacts")
         self.cost_model = self._make_cost_model()
-        self.finished: dict[str, StrategyResult] = {}  # by name, for combinations to charge reused parts
-        self.auto_combination = None  # the rule's CombinationProposal, once the single strategies ran
 
     @classmethod
     def open(cls, config: RunConfig, *, backend: Backend | None = None, teacher: Backend | None = None,
