@@ -59,13 +59,15 @@ def parse_run(text: str) -> tuple[str, dict]:
     return name, params
 
 
-def small_corpus(people: int) -> str:
-    """corpora/reversal's generator with fewer people, written to a temporary folder."""
+def small_corpus(people: int, mixed: bool = False) -> str:
+    """corpora/reversal's generator with N people, written to a temporary folder; `mixed`: every
+    second person's forward probe in the train split."""
     from advisor.synthetic.__main__ import write_corpus
-    from advisor.synthetic.biographies import reversal_corpus
+    from advisor.synthetic.biographies import mixed_split, reversal_corpus
 
     folder = Path(tempfile.mkdtemp(prefix="reversal-"))
-    write_corpus(folder, *reversal_corpus(people=people))
+    docs, probes = reversal_corpus(people=people)
+    write_corpus(folder, docs, mixed_split(probes) if mixed else probes)
     return str(folder)
 
 
@@ -97,9 +99,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--people", type=int, default=None, help="generate a smaller biography corpus of N "
                         "people (same generator and seed as corpora/reversal) instead of reading --corpus")
+    parser.add_argument("--mixed", action="store_true", help="with --people: every second person's forward "
+                        "question in the train split (mixed training); only the others are scored")
     args = parser.parse_args()
     if args.people:
-        args.corpus = small_corpus(args.people)
+        args.corpus = small_corpus(args.people, args.mixed)
 
     from advisor.analysis.statistics import bootstrap_ci
     from advisor.storage.artifacts import ArtifactStore
