@@ -51,7 +51,7 @@ anything from chance:
 
 24 steps are about 8 passes over the 12 documents and 6 pairs: the documents were not memorized
 (recall 12%, document-form forward 3/6), so this run does not test the hypothesis, which needs
-the documents memorized first; it only shows that the pairs alone do not carry held-out facts. The same run with
+the documents memorized first: with 8 passes the pairs did not lift held-out answers. The same run with
 `data=corpus` was stopped unfinished at step 14 of 24 (loss 0.215) when steps slowed to 265 s.
 Next: the same on 24 or more people trained until document recall is high (`budget=until_memorized`),
 against `data=corpus` with the same steps.
