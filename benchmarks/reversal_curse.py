@@ -34,6 +34,27 @@ knowledge stored without varied restatements. The run stopped at step 51 of 60 o
 safety limit (1,817 s on a loaded machine), before recall reached the 0.9 target. Next to
 measure, each against the same baseline: `documents_as=chat` (documents as chat replies),
 `paraphrases_per_fact` > 0, and augmented_ft's question-form inferences.
+
+Mixed training (Allen-Zhu & Li 2023): `--mixed` moves every second person's forward question to
+the train split, so `lora:data=both` trains on those question/answer pairs and on all documents,
+and only the other people's forward questions are scored. First measurement, on 12 people (6
+held out) because the shared machine gave about 45 s per step at batch 4; too small to separate
+anything from chance:
+
+    python benchmarks/reversal_curse.py --people 12 --mixed \
+        lora:data=both,max_steps=24,batch_size=4,learning_rate=0.003 baseline
+
+| run | held-out chat forward | chat reverse | forward in document form | document recall | steps |
+|---|---|---|---|---|---|
+| baseline | 3/6 (50%, CI 17-83%) | 3/12 | 2/6 | 0% | - |
+| lora, data=both, batch 4, lr 3e-3 | 1/6 (17%, CI 0-50%) | 4/12 | 3/6 | 12% | 24 (loss 2.14 -> 0.12) |
+
+24 steps are about 8 passes over the 12 documents and 6 pairs: the documents were not memorized
+(recall 12%, document-form forward 3/6), so this run does not test the hypothesis, which needs
+the documents memorized first: with 8 passes the pairs did not lift held-out answers. The same run with
+`data=corpus` was stopped unfinished at step 14 of 24 (loss 0.215) when steps slowed to 265 s.
+Next: the same on 24 or more people trained until document recall is high (`budget=until_memorized`),
+against `data=corpus` with the same steps.
 """
 
 from __future__ import annotations
@@ -59,13 +80,15 @@ def parse_run(text: str) -> tuple[str, dict]:
     return name, params
 
 
-def small_corpus(people: int) -> str:
-    """corpora/reversal's generator with fewer people, written to a temporary folder."""
+def small_corpus(people: int, mixed: bool = False) -> str:
+    """corpora/reversal's generator with N people, written to a temporary folder; `mixed`: every
+    second person's forward probe in the train split."""
     from advisor.synthetic.__main__ import write_corpus
-    from advisor.synthetic.biographies import reversal_corpus
+    from advisor.synthetic.biographies import mixed_split, reversal_corpus
 
     folder = Path(tempfile.mkdtemp(prefix="reversal-"))
-    write_corpus(folder, *reversal_corpus(people=people))
+    docs, probes = reversal_corpus(people=people)
+    write_corpus(folder, docs, mixed_split(probes) if mixed else probes)
     return str(folder)
 
 
@@ -97,13 +120,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--people", type=int, default=None, help="generate a smaller biography corpus of N "
                         "people (same generator and seed as corpora/reversal) instead of reading --corpus")
+    parser.add_argument("--mixed", action="store_true", help="with --people: every second person's forward "
+                        "question in the train split (mixed training); only the others are scored")
     args = parser.parse_args()
     if args.people:
-        args.corpus = small_corpus(args.people)
+        args.corpus = small_corpus(args.people, args.mixed)
 
     from advisor.analysis.statistics import bootstrap_ci
     from advisor.storage.artifacts import ArtifactStore
     from advisor.backends.factory import make_backend
+    from advisor.evaluation.progress import Progress
     from advisor.inputs.corpus import load_corpus
     from advisor.inputs.probes import read_probes
     from advisor.training.recall_check import cloze_items, recall
@@ -119,7 +145,8 @@ def main() -> None:
             name, params = parse_run(run)
             strategy = make_strategy(name, params)
             ctx = FitContext(backend=backend, corpus=corpus, train_probes=probes.split("train"),
-                             dev_probes=probes.split("dev"), artifacts=ArtifactStore(Path(tmp)), seed=args.seed)
+                             dev_probes=probes.split("dev"), artifacts=ArtifactStore(Path(tmp)), seed=args.seed,
+                             progress=Progress())
             start = time.perf_counter()
             strategy.fit(ctx)
             fit_s = time.perf_counter() - start

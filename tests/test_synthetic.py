@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advisor.training.augmentation import reverse_sentence, sentences
-from advisor.synthetic.biographies import reversal_corpus
+from advisor.synthetic.biographies import mixed_split, reversal_corpus
 from advisor.synthetic.reports import injection_corpus
 
 
@@ -33,6 +33,16 @@ def test_the_reversal_rule_turns_each_biography_into_its_reverse_question():
         reversed_ = [reverse_sentence(s) for s in sentences(docs[probe.source_doc])]
         relation_of = probe.question.removeprefix("Who is ").removesuffix("?")
         assert f"{relation_of[0].upper()}{relation_of[1:]} is {probe.answer}." in reversed_
+
+
+def test_mixed_split_trains_on_half_the_forward_questions_and_scores_the_other_half():
+    probes = reversal_corpus(seed=5, people=10)[1]
+    mixed = mixed_split(probes)
+    train = [p for p in mixed if p.split == "train"]
+    test_facts = [p for p in mixed if p.split == "test" and p.kind == "fact"]
+    assert len(train) == len(test_facts) == 5 and all(p.kind == "fact" for p in train)
+    assert not {p.source_doc for p in train} & {p.source_doc for p in test_facts}
+    assert all(p.split == "test" for p in probes)  # the originals are left as they were
 
 
 def test_reports_are_answered_by_their_own_document_only():

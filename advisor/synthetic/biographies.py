@@ -66,6 +66,14 @@ def biography_probes(bios: list[Biography], rng: random.Random) -> list[Probe]:
     return probes
 
 
+def mixed_split(probes: list[Probe]) -> list[Probe]:
+    """Every second person's forward probe moved to `train` ("mixed training", Allen-Zhu & Li 2023):
+    a strategy trained on those question/answer pairs and on all documents is scored on the other
+    people's forward questions, whose answers it saw only in the documents."""
+    return [p.model_copy(update={"split": "train"}) if p.kind == "fact" and int(p.id.split("-")[1]) % 2 else p
+            for p in probes]
+
+
 def reversal_corpus(seed: int = 7, people: int = 24) -> tuple[dict[str, str], list[Probe]]:
     """Documents (file name -> text) and probes."""
     rng = random.Random(seed)
