@@ -144,12 +144,16 @@ def test_promptfoo_export_round_trips(tmp_path):
     assert [p.to_json() for p in back.probes] == [p.to_json() for p in probes]
 
 
-def test_promptfoo_malformed_yaml_names_the_line(tmp_path):
-    path = tmp_path / "bad.yaml"
-    path.write_text("tests:\n  - vars:\n\t question: a\n", encoding="utf-8")
+@pytest.mark.parametrize("name, text, fmt, line", [
+    ("bad.yaml", "tests:\n  - vars:\n\t question: a\n", "promptfoo", 3),  # a tab in YAML
+    ("goldens.json", '[\n  {"input": "a", "expected_output": "b"},\n  {"input": \n', "deepeval", 4),  # truncated
+], ids=["promptfoo malformed yaml", "deepeval truncated json"])
+def test_a_malformed_file_is_one_error_naming_its_line(tmp_path, name, text, fmt, line):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as info:
-        import_probes(path, "promptfoo")
-    assert info.value.line == 3 and "bad.yaml:3" in str(info.value)
+        import_probes(path, fmt)
+    assert info.value.line == line and f"{name}:{line}" in str(info.value)
 
 
 def test_promptfoo_tests_kept_in_another_file_are_named(tmp_path):
@@ -177,14 +181,6 @@ def test_deepeval_goldens_map_and_report_by_line(tmp_path):
     assert probe.metadata == {"context": ["The K1 costs 45."], "owner": "sales"}
     second_line = json.dumps(goldens, indent=2).splitlines().index("  {", 2) + 1
     assert lines_of(conversion) == [(second_line, "expected_output"), (second_line + 4, None)]
-
-
-def test_deepeval_truncated_json_is_one_located_error(tmp_path):
-    path = tmp_path / "goldens.json"
-    path.write_text('[\n  {"input": "a", "expected_output": "b"},\n  {"input": \n', encoding="utf-8")
-    with pytest.raises(InputError) as info:
-        import_probes(path, "deepeval")
-    assert info.value.line == 4 and "goldens.json:4" in str(info.value)
 
 
 # plain CSV

@@ -30,7 +30,7 @@ from advisor.evaluation.results import LatencySummary, Manifest, StrategyResult,
 from advisor.evaluation.run_result import RunResult
 from advisor.evaluation.run_config import (RunConfig, decision_options, default_run_dir, machine_description,
                                            package_versions)
-from advisor.evaluation.run_inputs import RunInputs, prepare_inputs
+from advisor.evaluation.run_inputs import prepare_inputs
 from advisor.evaluation.strategy_setup import build_strategy, validate_strategies
 from advisor.execution import make_executor
 from advisor.inputs.corpus import Corpus
@@ -43,11 +43,13 @@ from advisor.strategy.contract import FitContext, Strategy
 
 if TYPE_CHECKING:  # annotations only: the analysis is imported where the run is ranked
     from advisor.analysis.combination import CombinationProposal
+    from advisor.backends.cache import ResponseCache
     from advisor.analysis.decision import DecisionOptions
     from advisor.execution.local import LocalExecutor
     from advisor.execution.ray_executor import RayExecutor
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class Runner:
@@ -56,7 +58,11 @@ class Runner:
     Built by `Runner.open` once every input is read and checked and the backends exist; it only runs."""
 
     config: RunConfig
-    inputs: RunInputs
+    corpus: Corpus
+    probe_set: ProbeSet
+    backend: Backend
+    teacher: Backend  # the backend itself when no other teacher was named
+    response_cache: ResponseCache | None
     strategies: dict[str, Strategy]
     names: list[str]  # in the order they run, baseline first
     decision_options: DecisionOptions
@@ -69,11 +75,6 @@ class Runner:
 
     def __post_init__(self):
         self.store = RunStore(self.run_dir)
-        self.corpus: Corpus = self.inputs.corpus
-        self.probe_set: ProbeSet = self.inputs.probe_set
-        self.backend = self.inputs.backend
-        self.teacher = self.inputs.teacher
-        self.response_cache = self.inputs.response_cache
         self.artifacts = ArtifactStore(cache_dir() / "artifacts")
         self.cost_model = self._make_cost_model()
 
@@ -91,7 +92,7 @@ class Runner:
         run_dir = Path(config.out_dir or default_run_dir(config))
         inputs = prepare_inputs(config, run_dir=run_dir, decision_options=options, executor=executor,
                                 backend=backend, teacher=teacher, progress=progress, echo=echo)
-        return cls(config, inputs, strategies=strategies, names=names, decision_options=options,
+        return cls(config, **vars(inputs), strategies=strategies, names=names, decision_options=options,
                    executor=executor, run_dir=run_dir, progress=progress, echo=echo)
 
     # --- set-up ----------------------------------------------------------------------------

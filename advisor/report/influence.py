@@ -31,11 +31,15 @@ def influence_section(run_dir: str | Path) -> InfluenceSection | None:
     line = (f"Corpus {setup.get('corpus', '?')}, model {setup.get('model', '?')}: {setup.get('statements', '?')} "
             f"statements learned one at a time, {setup.get('steps', '?')} LoRA steps each from the same weights, "
             f"or read in the prompt; seed {setup.get('seed', '?')}.")
-    points = [p for p in result.get("probes", []) if {"distance", "fine_tuned", "in_context"} <= set(p)]
-    svg = distance_plot(points) if points else None
+    written = run_dir / PLOT
+    if written.is_file():  # drawn by `advisor influence` beside the result; not drawn again
+        svg = written.read_text(encoding="utf-8")
+    else:
+        points = [p for p in result.get("probes", []) if {"distance", "fine_tuned", "in_context"} <= set(p)]
+        svg = distance_plot(points) if points else None
     return InfluenceSection(setup=line, rows=summary_rows(result["summary"]),
                             plot_svg=svg[svg.index("<svg"):] if svg else None,
-                            plot_file=PLOT if (run_dir / PLOT).is_file() else None)
+                            plot_file=PLOT if written.is_file() else None)
 
 
 CAPTION = ("Change in each target's log-probability (nats) when one statement is learned by a few LoRA "
