@@ -31,6 +31,12 @@ def seconds(value: float | None) -> str:
     return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
 
 
+def megabytes(value: float | None) -> str:
+    if value is None:
+        return NA
+    return f"{value:,.0f} MB" if value < 1024 else f"{value / 1024:.1f} GB"
+
+
 def count(value: float | None) -> str:
     return NA if value is None else f"{value:,.0f}"
 

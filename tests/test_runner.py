@@ -91,6 +91,8 @@ def test_run_writes_each_result_and_the_reports(tmp_path, registered):
     assert (run_dir / "report.md").is_file()
     baseline = run.strategies[0]
     assert baseline.cost.per_query_usd is not None and baseline.latency.p95_s >= baseline.latency.p50_s
+    assert baseline.peak_memory.scope == "strategy" and baseline.peak_memory.mb > 10
+    assert "peak RSS" in (run_dir / "report.md").read_text()
 
 
 def test_rerun_resumes_finished_strategies_and_redoes_changed_ones(tmp_path, registered):

@@ -38,6 +38,7 @@ class LeaderboardEntry(BaseModel):
     decision_p95_ms: float | None  # the p95 the decision used (single-request where measured)
     fit_s: float
     mean_input_tokens: float | None
+    peak_rss_mb: float | None = None  # the strategy's own peak resident memory (fit and answers)
     retrieval_recall: float | None = None
     in_band: bool
     on_pareto_front: bool
@@ -130,6 +131,7 @@ def leaderboard(results: list[StrategyResult], evidence: Evidence, decision: Dec
             single_p50_ms=single.p50_s * 1000 if single else None,
             single_p95_ms=single.p95_s * 1000 if single else None, decision_p95_ms=p95_ms(r),
             fit_s=r.fit_s, mean_input_tokens=r.mean_input_tokens, retrieval_recall=r.retrieval_recall,
+            peak_rss_mb=r.peak_memory.mb if r.peak_memory else None,
             in_band=r.name in decision.band, on_pareto_front=r.name in front,
             passes_constraints=r.name not in decision.failed_constraints,
             failed_constraints=decision.failed_constraints.get(r.name, []), notes=fit_notes(r)))

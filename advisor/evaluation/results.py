@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from advisor.evaluation.peak_memory import PeakMemory
+
 class Answer(BaseModel):
     """One strategy's answer to one probe, with what it cost to produce."""
 
@@ -102,6 +104,7 @@ class StrategyResult(BaseModel):
     latency: LatencySummary | None = None  # batched: each answer waits for its whole batch
     single_request_latency: LatencySummary | None = None  # one request at a time, on a seeded sample
     cost: CostSummary | None = None
+    peak_memory: PeakMemory | None = None  # resident memory at its highest during fit and answers
     seed: int | None = None  # the seed the strategy fitted with
     repeats: list[StrategyResult] = Field(default_factory=list)  # the same strategy with other seeds
 

@@ -25,6 +25,7 @@ from advisor.errors import AdvisorError, NotApplicableError
 from advisor.evaluation.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
 from advisor.evaluation.describe import describe_result
 from advisor.evaluation.measurement import measured_result
+from advisor.evaluation.peak_memory import PeakMemoryMeter
 from advisor.evaluation.progress import Progress
 from advisor.evaluation.results import LatencySummary, Manifest, StrategyResult, Usage
 from advisor.evaluation.run_result import RunResult
@@ -200,6 +201,7 @@ class Runner:
         name = strategy.name
         try:
             usage_before, saved_before = self._usage(), self._cache_saved_s()
+            memory = PeakMemoryMeter().start()
             start = time.perf_counter()
             strategy.fit(ctx)
             saved = self._cache_saved_s() - saved_before
@@ -222,7 +224,8 @@ class Runner:
         if len(answers) != len(probes):
             return base.model_copy(update={"status": "failed",
                                            "reason": f"returned {len(answers)} answers for {len(probes)} probes"})
-        base = base.model_copy(update={"fit_cache_saved_s": saved, "single_request_latency": single})
+        base = base.model_copy(update={"fit_cache_saved_s": saved, "single_request_latency": single,
+                                       "peak_memory": memory.read()})
         return measured_result(strategy, base, probes, answers, fit_s=fit_s, fit_usage=fit_usage,
                                answer_s=answer_s, batch_size=self.backend.batch_size,
                                cost=self.cost_model.summarize(answers, fit_s, fit_usage, self.config.queries))

@@ -38,7 +38,7 @@ def _recommendation(ranking: Ranking) -> list[str]:
 def _leaderboard(ranking: Ranking) -> list[str]:
     header = ["#", "strategy", "family", "mix accuracy", "accuracy (95% CI)", "tie band", "USD / month",
               "USD / 1k queries", "fit cost", "fit time", "batched p50", "single-request p95", "input tokens",
-              "Pareto", "constraints"]
+              "peak RSS", "Pareto", "constraints"]
     rows = []
     for e in ranking.leaderboard:
         seeds = (f"; {e.seeds} seeds {fmt.pct(min(e.seed_accuracies))}–{fmt.pct(max(e.seed_accuracies))}"
@@ -47,13 +47,14 @@ def _leaderboard(ranking: Ranking) -> list[str]:
                      f"{fmt.pct(e.accuracy)} ({fmt.ci(e.accuracy_ci)}{seeds})", "yes" if e.in_band else "",
                      fmt.usd(e.monthly_usd), fmt.usd(e.cost_per_1k_usd), fmt.usd(e.fit_usd), fmt.seconds(e.fit_s),
                      fmt.ms(e.p50_ms), fmt.ms(e.single_p95_ms), fmt.count(e.mean_input_tokens),
-                     "yes" if e.on_pareto_front else "", "ok" if e.passes_constraints else
+                     fmt.megabytes(e.peak_rss_mb), "yes" if e.on_pareto_front else "", "ok" if e.passes_constraints else
                      "fails: " + "; ".join(e.failed_constraints)])
     mix = ", ".join(f"{k} {v:.0%}" for k, v in ranking.decision.mix.items())
     lines = ["## Leaderboard", "", f"Ordered by the decision, the pick first. Mix accuracy: accuracy re-weighted to "
              f"the workload mix ({mix}). Monthly cost: {ranking.options.queries:,} queries and one fit. Batched p50: "
              "each probe's wait for its whole batch (throughput); single-request p95: one request at a time on a "
-             "sample (what a caller waits).", ""]
+             "sample (what a caller waits). Peak RSS: the process's highest resident memory while the strategy fitted "
+             "and answered (models it reused from earlier strategies included).", ""]
     lines += table(header, rows)
     recall = [e for e in ranking.leaderboard if e.retrieval_recall is not None]
     if recall:

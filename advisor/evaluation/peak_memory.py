@@ -1,0 +1,63 @@
+"""Peak resident memory of one strategy's fit and answers: whether a team's machine can run it.
+
+Linux lets a process reset its own peak resident set (VmHWM) by writing 5 to
+/proc/self/clear_refs, so each strategy's peak is its own rather than the highest the process
+reached so far, with no sampling thread to miss a short spike. Where that is not possible the
+process-wide peak (ru_maxrss) is reported instead and says so (scope "process").
+"""
+
+from __future__ import annotations
+
+import re
+import resource
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+STATUS = Path("/proc/self/status")
+CLEAR_REFS = Path("/proc/self/clear_refs")
+RESET_PEAK = "5"  # proc(5): "5" resets the peak resident set size to the current one
+
+
+class PeakMemory(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mb: float
+    scope: Literal["strategy", "process"]  # the strategy's own peak, or the process's peak so far
+
+
+class PeakMemoryMeter:
+    """Reset on start, read on stop; one meter per strategy run."""
+
+    def __init__(self):
+        self.scope: Literal["strategy", "process"] = "process"
+
+    def start(self) -> PeakMemoryMeter:
+        try:
+            CLEAR_REFS.write_text(RESET_PEAK)
+            self.scope = "strategy" if _vm_hwm_mb() is not None else "process"
+        except OSError:
+            self.scope = "process"
+        return self
+
+    def read(self) -> PeakMemory:
+        if self.scope == "strategy":
+            value = _vm_hwm_mb()
+            if value is not None:
+                return PeakMemory(mb=round(value, 1), scope="strategy")
+        return PeakMemory(mb=round(_ru_maxrss_mb(), 1), scope="process")
+
+
+def _vm_hwm_mb() -> float | None:
+    try:
+        match = re.search(r"^VmHWM:\s+(\d+)\s+kB", STATUS.read_text(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(match.group(1)) / 1024 if match else None
+
+
+def _ru_maxrss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / 1024 if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
