@@ -138,6 +138,30 @@ def _batch(examples: list[Example], pad_id: int, device: str):
     return ids.to(device), labels.to(device), mask.to(device)
 
 
+# Config entries with which a model's forward changes its logits after the output layer; such a
+# model computes its own loss (the full-logits path) so that nothing it does is skipped.
+LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale", "logits_scaling")
+
+
+def labelled_loss(model, ids, mask, labels):
+    """Mean next-token cross-entropy over the labelled positions, with the output layer applied
+    only there. The model's own loss computes full-vocabulary logits at every position (batch x
+    length x 49k floats for the default model, four copies with their gradients), while a
+    question/answer example labels only its answer: on the sample's pairs that is 39 of 592
+    positions, most of a step's memory and a share of its time for nothing. Same mean as
+    transformers' causal-LM loss (labels shifted by one, IGNORE skipped)."""
+    import torch
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if any(getattr(base.config, name, None) not in (None, 1, 1.0) for name in LOGIT_TRANSFORMS):
+        return model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    hidden = base.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
+    targets = labels[:, 1:]
+    keep = targets != IGNORE
+    logits = base.get_output_embeddings()(hidden[:, :-1][keep]).float()
+    return torch.nn.functional.cross_entropy(logits, targets[keep])
+
+
 def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingParams, *,
                progress=None, label: str = "lora", stop_check=None, after_step=None):
     """Wrap `model` in a fresh LoRA adapter and train it on `examples`; returns (peft model, stats).
@@ -188,7 +212,7 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
                 order.extend(epoch)
             batch, order = order[:params.batch_size], order[params.batch_size:]
             ids, labels, mask = _batch(batch, pad_id, device)
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss = labelled_loss(model, ids, mask, labels)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
