@@ -59,6 +59,26 @@ class FitGeneratingStrategy(CountingStrategy):
         return super().fit(ctx)
 
 
+class Weights:
+    """Stands in for a model copy a strategy loads while fitting."""
+
+
+LOADED: list = []
+
+
+class LoadingStrategy(CountingStrategy):
+    """Holds a model copy after fitting, as the adapter strategies do."""
+
+    name = "loading"
+
+    def fit(self, ctx):
+        import weakref
+
+        self.weights_ = Weights()
+        LOADED.append(weakref.ref(self.weights_))
+        return super().fit(ctx)
+
+
 class BrokenStrategy(CountingStrategy):
     name = "broken"
 
@@ -71,6 +91,7 @@ def registered(monkeypatch):
     FITS.clear()
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "counting", "test_runner:CountingStrategy")
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "broken", "test_runner:BrokenStrategy")
+    monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "loading", "test_runner:LoadingStrategy")
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "fit_generating", "test_runner:FitGeneratingStrategy")
 
 
@@ -93,6 +114,13 @@ def test_run_writes_each_result_and_the_reports(tmp_path, registered):
     assert baseline.cost.per_query_usd is not None and baseline.latency.p95_s >= baseline.latency.p50_s
     assert baseline.peak_memory.scope == "strategy" and baseline.peak_memory.mb > 10
     assert "peak RSS" in (run_dir / "report.md").read_text()
+
+
+def test_what_a_strategy_loaded_is_let_go_once_its_result_is_recorded(tmp_path, registered):
+    LOADED.clear()
+    run, _ = evaluate(config(tmp_path, ["loading", "counting"]), backend=FakeBackend(), echo=lambda _: None)
+    assert [s.status for s in run.strategies] == ["ok", "ok", "ok"]
+    assert len(LOADED) == 1 and LOADED[0]() is None  # not held until the end of the run
 
 
 def test_rerun_resumes_finished_strategies_and_redoes_changed_ones(tmp_path, registered):

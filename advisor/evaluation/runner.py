@@ -9,6 +9,7 @@ and the run goes on.
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import time
@@ -175,6 +176,8 @@ class Runner:
             result = base.model_copy(update={"status": "not_applicable", "reason": reason})
         else:
             result = self._fit_and_answer(strategy, ctx, base, measure_latency=seed == self.config.seed)
+            strategy.release()
+            gc.collect()  # model copies held in reference cycles (PEFT, transformers) go now, not later
         return self.record(result, seed)
 
     def record(self, result: StrategyResult, seed: int) -> StrategyResult:

@@ -82,6 +82,15 @@ class Strategy:
         the ones `--repeats` runs again with other seeds."""
         return False
 
+    def release(self) -> None:
+        """Let go of what fitting loaded (a merged model copy, an index handle) once the run has
+        recorded this strategy's result, so that the next strategy does not run beside it. The
+        default forgets every fitted attribute (names ending in '_'); the strategy is unfitted
+        again and a later use fits it anew. Shared objects (the run's backend) are only
+        dereferenced, never closed."""
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
+
     # --- helpers for subclasses -------------------------------------------------------------
     def is_fitted(self) -> bool:
         return any(key.endswith("_") and not key.startswith("_") for key in vars(self))
