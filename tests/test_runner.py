@@ -79,6 +79,19 @@ class LoadingStrategy(CountingStrategy):
         return super().fit(ctx)
 
 
+class LookingStrategy(CountingStrategy):
+    """Fits after 'loading' and looks whether that one's model copy is still held."""
+
+    name = "looking"
+
+    def fit(self, ctx):
+        HELD_WHEN_NEXT_FITS.extend(ref() is not None for ref in LOADED)
+        return super().fit(ctx)
+
+
+HELD_WHEN_NEXT_FITS: list[bool] = []
+
+
 class BrokenStrategy(CountingStrategy):
     name = "broken"
 
@@ -92,6 +105,7 @@ def registered(monkeypatch):
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "counting", "test_runner:CountingStrategy")
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "broken", "test_runner:BrokenStrategy")
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "loading", "test_runner:LoadingStrategy")
+    monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "looking", "test_runner:LookingStrategy")
     monkeypatch.setitem(strategy_module.BUILTIN_STRATEGIES, "fit_generating", "test_runner:FitGeneratingStrategy")
 
 
@@ -118,9 +132,10 @@ def test_run_writes_each_result_and_the_reports(tmp_path, registered):
 
 def test_what_a_strategy_loaded_is_let_go_once_its_result_is_recorded(tmp_path, registered):
     LOADED.clear()
-    run, _ = evaluate(config(tmp_path, ["loading", "counting"]), backend=FakeBackend(), echo=lambda _: None)
+    HELD_WHEN_NEXT_FITS.clear()
+    run, _ = evaluate(config(tmp_path, ["loading", "looking"]), backend=FakeBackend(), echo=lambda _: None)
     assert [s.status for s in run.strategies] == ["ok", "ok", "ok"]
-    assert len(LOADED) == 1 and LOADED[0]() is None  # not held until the end of the run
+    assert HELD_WHEN_NEXT_FITS == [False]  # gone before the next strategy fits, not at the end of the run
 
 
 def test_rerun_resumes_finished_strategies_and_redoes_changed_ones(tmp_path, registered):
