@@ -122,13 +122,13 @@ class TorchEngine:
         model, outputs = self.model(adapter), []
         for ids, settings in zip(prompts, sampling):
             assert settings.temperature == 0, "this stand-in only decodes greedily"
+            stops, prompt = list(settings.stop_token_ids), torch.tensor([ids])
             with torch.inference_mode():
-                out = model.generate(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
-                                     max_new_tokens=settings.max_tokens, do_sample=False,
-                                     eos_token_id=list(settings.stop_token_ids), pad_token_id=settings.stop_token_ids[0],
-                                     repetition_penalty=settings.repetition_penalty)
+                out = model.generate(input_ids=prompt, attention_mask=torch.ones_like(prompt),
+                                     max_new_tokens=settings.max_tokens, do_sample=False, eos_token_id=stops,
+                                     pad_token_id=stops[0], repetition_penalty=settings.repetition_penalty)
             tokens = out[0, len(ids):].tolist()
-            outputs.append(EngineOutput(token_ids=tokens, stopped=bool(tokens) and tokens[-1] in settings.stop_token_ids))
+            outputs.append(EngineOutput(token_ids=tokens, stopped=bool(tokens) and tokens[-1] in stops))
         return outputs
 
     def close(self):
@@ -328,9 +328,10 @@ def test_the_factory_checks_before_resolving_the_model(monkeypatch):
         make_backend("vllm", "smollm2-135m")
 
 
-def test_the_factory_builds_the_engine_on_the_resolved_model(monkeypatch, tiny):
+def test_a_run_naming_vllm_builds_the_engine_on_the_resolved_model(monkeypatch, tiny):
     import advisor.backends.vllm_engine as vllm_engine
-    from advisor.backends.factory import make_backend
+    from advisor.evaluation.run_config import RunConfig
+    from advisor.evaluation.run_inputs import BackendMaker, check_backend_choice
 
     built = []
 
@@ -341,7 +342,9 @@ def test_the_factory_builds_the_engine_on_the_resolved_model(monkeypatch, tiny):
 
     monkeypatch.setattr(vllm_engine, "require_vllm", lambda: None)
     monkeypatch.setattr(vllm_engine, "VLLMEngine", RecordingEngine)
-    backend = make_backend("vllm", str(tiny), batch_size=3)
+    config = RunConfig(corpus_dir=TINY, model=str(tiny), backend="vllm", batch_size=3)
+    check_backend_choice(config)
+    backend = BackendMaker(config, executor=None).make(config.backend, config.model, None)
     assert isinstance(backend, VLLMBackend) and isinstance(backend.engine, RecordingEngine)
     assert built == [(tiny.resolve(), {"dtype": "bfloat16"})]  # auto: bf16 on a CUDA GPU, as hf chooses
     assert (backend.name, backend.batch_size, backend.device, backend.supports_weights) == ("vllm", 3, "cuda", True)
