@@ -29,7 +29,8 @@ def cli(debug: bool) -> None:
 @click.option("--strategies", help="Comma-separated strategy names (default: all built-ins); join names with "
                                    "'+' for a combination, e.g. rag+lora. The baseline always runs as the control.")
 @click.option("--model", default=None, help="Packaged model name or a local model folder [smollm2-135m].")
-@click.option("--backend", type=click.Choice(["hf", "openai", "fake"]), default=None, help="Backend [hf].")
+@click.option("--backend", type=click.Choice(["hf", "vllm", "openai", "fake"]), default=None,
+              help="Backend [hf]; vllm: vLLM's engine on a CUDA GPU (pip install 'dsmr-advisor[gpu]').")
 @click.option("--base-url", default=None, help="OpenAI-compatible server URL (openai backend).")
 @click.option("--teacher", default=None, help="Helper model for rewriting and augmentation: a model name, "
                                               "folder, or an OpenAI-compatible URL [the base model].")

@@ -1,4 +1,5 @@
-"""Backends turn chat requests into completions: transformers, an OpenAI-compatible API, or a fake."""
+"""Backends turn chat requests into completions: transformers, vLLM on a GPU, an OpenAI-compatible API,
+or a fake."""
 
 from advisor.backends.base import Backend, Completion, GenerationRequest
 

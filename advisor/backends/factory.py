@@ -5,7 +5,17 @@ from __future__ import annotations
 from advisor.backends.base import Backend
 from advisor.errors import AdvisorError
 
-BACKENDS = ("hf", "openai", "fake")
+BACKENDS = ("hf", "vllm", "openai", "fake")
+
+
+def check_backend(kind: str) -> None:
+    """What can be checked before any model loads: the name, and for vllm its package and a GPU."""
+    if kind not in BACKENDS:
+        raise AdvisorError(f"unknown backend '{kind}'; choose one of: {', '.join(BACKENDS)}")
+    if kind == "vllm":
+        from advisor.backends.vllm_engine import require_vllm
+
+        require_vllm()
 
 
 def make_backend(kind: str, model: str, *, base_url: str | None = None, batch_size: int = 8,
@@ -17,6 +27,10 @@ def make_backend(kind: str, model: str, *, base_url: str | None = None, batch_si
         resolved = resolve_model(model)
         return HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, batch_size=batch_size,
                          weights_hash=resolved.weights_hash)
+    if kind == "vllm":
+        from advisor.backends.vllm_backend import make_vllm_backend
+
+        return make_vllm_backend(model, dtype=dtype, batch_size=batch_size)
     if kind == "openai":
         from advisor.backends.openai_compat import OpenAIBackend
 

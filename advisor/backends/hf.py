@@ -42,6 +42,26 @@ def _cpu_flags_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def eos_token_ids(tokenizer, configured: int | list[int] | None) -> set[int]:
+    """The tokens that end an answer: the tokenizer's end and padding tokens and those the model's
+    generation config names (chat models often end a turn on a token of their own)."""
+    ids = {tokenizer.eos_token_id, tokenizer.pad_token_id}
+    if isinstance(configured, int):
+        ids.add(configured)
+    elif configured:
+        ids.update(configured)
+    return {i for i in ids if i is not None}
+
+
+def trim_at_eos(generated: list[int], eos_ids: set[int]) -> tuple[list[int], bool]:
+    """The answer's tokens before the first end token, and whether one ended it (it counts as an
+    output token: the model produced it)."""
+    for position, token in enumerate(generated):
+        if token in eos_ids:
+            return generated[:position], True
+    return list(generated), False
+
+
 def hash_folder(folder: str | Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(folder).rglob("*")):
@@ -143,30 +163,16 @@ class HFBackend(Backend):
             output = self.model.generate(**encoded, **options)
         elapsed = time.perf_counter() - start
         prompt_len = encoded["input_ids"].shape[1]
-        eos_ids = self._eos_ids()
+        eos_ids = eos_token_ids(self.tokenizer, getattr(self.model.generation_config, "eos_token_id", None))
         completions = []
         for row, request in enumerate(requests):
-            generated = output[row, prompt_len:].tolist()[: request.max_new_tokens]
-            kept = []
-            for token in generated:
-                if token in eos_ids:
-                    break
-                kept.append(token)
+            kept, ended = trim_at_eos(output[row, prompt_len:].tolist()[: request.max_new_tokens], eos_ids)
             completions.append(Completion(
                 text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
                 input_tokens=int(encoded["attention_mask"][row].sum()),
-                output_tokens=len(kept) + (1 if len(kept) < len(generated) else 0),
+                output_tokens=len(kept) + (1 if ended else 0),
                 latency_s=elapsed, compute_s=elapsed / len(requests)))
         return completions
-
-    def _eos_ids(self) -> set[int]:
-        ids = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
-        configured = getattr(self.model.generation_config, "eos_token_id", None)
-        if isinstance(configured, int):
-            ids.add(configured)
-        elif configured:
-            ids.update(configured)
-        return {i for i in ids if i is not None}
 
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
         """Sum of token log-probabilities of each choice as the reply. The prompt, usually most of

@@ -14,6 +14,7 @@ from typing import Callable
 from advisor.backends.base import Backend
 from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.backends.description import DescribedBackend
+from advisor.errors import InputError
 from advisor.evaluation.progress import Progress
 from advisor.evaluation.run_config import RunConfig, check_decision_inputs
 from advisor.inputs.corpus import Corpus, load_corpus
@@ -28,6 +29,16 @@ class RunInputs:
     backend: Backend
     teacher: Backend  # the backend itself when no other teacher was named
     response_cache: ResponseCache | None
+
+
+def check_backend_choice(config: RunConfig) -> None:
+    """The backend the run names can run here: checked before the executor starts or a model loads."""
+    from advisor.backends.factory import check_backend
+
+    if config.backend == "vllm" and config.executor == "ray":
+        raise InputError("--backend vllm answers in this process, on one engine that every strategy shares: "
+                         "use --executor local", field="--backend")
+    check_backend(config.backend)
 
 
 class BackendMaker:

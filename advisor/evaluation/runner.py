@@ -32,7 +32,7 @@ from advisor.evaluation.results import LatencySummary, Manifest, StrategyResult,
 from advisor.evaluation.run_result import RunResult
 from advisor.evaluation.run_config import (RunConfig, decision_options, default_run_dir, machine_description,
                                            package_versions)
-from advisor.evaluation.run_inputs import prepare_inputs
+from advisor.evaluation.run_inputs import check_backend_choice, prepare_inputs
 from advisor.evaluation.strategy_setup import build_strategy, validate_strategies
 from advisor.execution import make_executor
 from advisor.inputs.corpus import Corpus
@@ -90,6 +90,8 @@ class Runner:
         names = list(dict.fromkeys(["baseline", *config.strategies]))  # the control always runs
         strategies = validate_strategies(names, config.params)  # before anything slow
         options = decision_options(config)
+        if backend is None:
+            check_backend_choice(config)  # vllm: installed, a CUDA GPU
         executor = make_executor(config, strategies)  # a bad address or resource fails here
         run_dir = Path(config.out_dir or default_run_dir(config))
         inputs = prepare_inputs(config, run_dir=run_dir, decision_options=options, executor=executor,

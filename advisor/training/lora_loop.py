@@ -88,9 +88,12 @@ def lora_config(params: LoraTrainingParams):
 
 
 def model_identity(backend: Backend) -> dict[str, Any]:
-    """Base model identity for artifact keys: weights, never an adapter already applied."""
+    """Base model identity for artifact keys: weights, never an adapter already applied, nor the
+    engine that answers (training is the same torch loop on the same weights under hf and vllm,
+    so an adapter trained under one is reused by the other)."""
     identity = dict(backend.unwrap().identity())
     identity.pop("adapter", None)
+    identity.pop("engine", None)
     return identity
 
 
