@@ -4,7 +4,9 @@
 
 Throughput: generated tokens/s at batch sizes 1, 8 and 32 with a fixed number of forced new
 tokens (min = max), fp32 and bf16 side by side on the same prompts (the acme sample's baseline
-prompts, test split). Agreement: greedy baseline answers bf16 vs fp32. Load: cold (first
+prompts, test split): the decode-bound case. Prefill: prompt tokens/s on the same questions with
+about 450 tokens of the sample's documents in front (a RAG-sized prompt) and 4 new tokens, at
+batch 16: the prefill-bound case. `--json` prints every figure as one JSON object instead. Agreement: greedy baseline answers bf16 vs fp32. Load: cold (first
 conversion from GGUF into an empty temporary cache) and warm. Each configuration runs in its
 own process so that its peak memory (maxrss) is its own.
 """
@@ -12,6 +14,7 @@ own process so that its peak memory (maxrss) is its own.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -39,6 +42,22 @@ BUILTIN_QUESTIONS = [
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def context_prompts(n: int, context_tokens: int = 450) -> list[list[dict]]:
+    """Baseline questions each behind a RAG-sized excerpt of the sample's documents."""
+    from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat
+
+    docs = sorted(p for p in (ROOT / "corpora" / "acme" / "docs").rglob("*") if p.suffix in (".md", ".txt"))
+    text = " ".join(path.read_text(encoding="utf-8") for path in docs).split()
+    _, messages = baseline_prompts(n)
+    words = int(context_tokens * 0.75)  # about 4 tokens per 3 English words
+    prompts = []
+    for i, message in enumerate(messages):
+        start = (i * 97) % max(1, len(text) - words)
+        excerpt = " ".join(text[start:start + words])
+        prompts.append(chat(DEFAULT_SYSTEM_PROMPT, f"Context:\n{excerpt}\n\nQuestion: {message[-1]['content']}"))
+    return prompts
 
 
 def baseline_prompts(n: int) -> tuple[list, list[list[dict]]]:
@@ -100,11 +119,32 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
                 generated += (output.shape[1] - encoded["input_ids"].shape[1]) * output.shape[0]
         elapsed = time.perf_counter() - start
         throughput[batch_size] = {"tokens": generated, "seconds": elapsed, "tok_s": generated / elapsed}
+    prefill = measure_prefill(backend, n_prompts)
     backend.batch_size = 8
     start = time.perf_counter()
     answers = backend.generate([GenerationRequest(messages=m, max_new_tokens=48) for m in messages])
     return {"dtype": backend.dtype_name, "threads": torch.get_num_threads(), "throughput": throughput,
+            "prefill": prefill,
             "answers": [a.text for a in answers], "answer_s": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+def measure_prefill(backend, n_prompts: int, batch_size: int = 16) -> dict:
+    """Prompt tokens/s with RAG-sized prompts: 4 new tokens, so the prompt is nearly all the work."""
+    import torch
+
+    tokenizer, model = backend.tokenizer, backend.model
+    texts = [backend.prompt_text(m) for m in context_prompts(n_prompts)]
+    options = dict(min_new_tokens=4, max_new_tokens=4, do_sample=False, temperature=None, top_p=None, top_k=None,
+                   pad_token_id=tokenizer.pad_token_id)
+    prompt_tokens, start = 0, time.perf_counter()
+    with torch.inference_mode():
+        for i in range(0, len(texts), batch_size):
+            encoded = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
+            prompt_tokens += int(encoded["attention_mask"].sum())
+            model.generate(**encoded, **options)
+    seconds = time.perf_counter() - start
+    return {"batch": batch_size, "prompts": len(texts), "mean_prompt_tokens": prompt_tokens / len(texts),
+            "seconds": seconds, "prompt_tok_s": prompt_tokens / seconds}
 
 
 def run_child(args: list[str], env: dict[str, str]) -> dict:
@@ -124,6 +164,7 @@ def main() -> None:
     parser.add_argument("--batch-sizes", default="1,8,32")
     parser.add_argument("--dtypes", default="float32,bfloat16")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--json", action="store_true", help="print every figure as one JSON object")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
@@ -137,31 +178,33 @@ def main() -> None:
         print(json.dumps(result))
         return
 
+    # With --json the readable lines go to stderr and stdout carries one JSON object.
+    say = functools.partial(print, file=sys.stderr) if args.json else print
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     passthrough = [f"--prompts={args.prompts}", f"--batch1-prompts={args.batch1_prompts}",
                    f"--new-tokens={args.new_tokens}", f"--batch-sizes={args.batch_sizes}"]
     if args.threads:
         passthrough.append(f"--threads={args.threads}")
-    print(f"machine: {os.cpu_count()} logical CPUs; python {sys.version.split()[0]}")
+    say(f"machine: {os.cpu_count()} logical CPUs; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="advisor-bench-") as cache:
         cold = run_child(["load", *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
         warm = run_child(["load", *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
-        print(f"load: cold (GGUF -> safetensors conversion) {cold['resolve_s']:.1f} s + model load "
+        say(f"load: cold (GGUF -> safetensors conversion) {cold['resolve_s']:.1f} s + model load "
               f"{cold['load_s']:.2f} s, peak {cold['peak_mb']:.0f} MB")
-        print(f"load: warm resolve {warm['resolve_s']:.2f} s + model load {warm['load_s']:.2f} s "
+        say(f"load: warm resolve {warm['resolve_s']:.2f} s + model load {warm['load_s']:.2f} s "
               f"(includes transformers' lazy model-class imports), peak {warm['peak_mb']:.0f} MB", flush=True)
         runs = {}
         for dtype in args.dtypes.split(","):
             runs[dtype] = run = run_child(["generate", dtype, *passthrough], {**env, "DSMR_ADVISOR_CACHE": cache})
             rates = ", ".join(f"batch {b}: {v['tok_s']:.1f} tok/s" for b, v in run["throughput"].items())
-            print(f"{dtype} done ({run['threads']} threads): {rates}", flush=True)
+            say(f"{dtype} done ({run['threads']} threads): {rates}", flush=True)
     sizes = [int(b) for b in args.batch_sizes.split(",")]
-    print(f"\nthroughput, {args.new_tokens} forced new tokens per prompt "
+    say(f"\nthroughput, {args.new_tokens} forced new tokens per prompt "
           f"({args.batch1_prompts} prompts at batch 1, {args.prompts} otherwise), generated tokens/s:")
-    print(f"{'dtype':<10}{'threads':>8}" + "".join(f"{'batch ' + str(b):>12}" for b in sizes) + f"{'peak MB':>10}")
+    say(f"{'dtype':<10}{'threads':>8}" + "".join(f"{'batch ' + str(b):>12}" for b in sizes) + f"{'peak MB':>10}")
     for dtype, run in runs.items():
         cells = "".join(f"{run['throughput'][str(b)]['tok_s']:>12.1f}" for b in sizes)
-        print(f"{dtype:<10}{run['threads']:>8}{cells}{run['peak_mb']:>10.0f}")
+        say(f"{dtype:<10}{run['threads']:>8}{cells}{run['peak_mb']:>10.0f}")
     reference = runs.get("float32")
     if reference:
         base = reference["throughput"]["1"]["tok_s"] if "1" in reference["throughput"] else None
@@ -170,7 +213,7 @@ def main() -> None:
                 best_size, best = max(((b, run["throughput"][str(b)]["tok_s"]) for b in sizes if b > 1),
                                       key=lambda pair: pair[1], default=(None, None))
                 if best:
-                    print(f"best batched {dtype} (batch {best_size}) vs batch-1 float32: {best / base:.2f}x")
+                    say(f"best batched {dtype} (batch {best_size}) vs batch-1 float32: {best / base:.2f}x")
         probes, _ = baseline_prompts(args.prompts)
         for dtype, run in runs.items():
             if dtype == "float32":
@@ -185,10 +228,18 @@ def main() -> None:
                 right = [sum(score_answer(p, a).correct for p, a in zip(probes, r["answers"])) for r in (reference, run)]
                 line += (f"; same correctness on {agree}/{len(probes)}; correct: float32 {right[0]}, "
                          f"{dtype} {right[1]}")
-            print(line)
+            say(line)
         for dtype, run in runs.items():
-            print(f"answering {len(run['answers'])} baseline probes at batch 8 (max 48 new tokens), {dtype}: "
+            pre = run["prefill"]
+            say(f"prefill-bound, {dtype}: {pre['prompt_tok_s']:.0f} prompt tokens/s ({pre['prompts']} prompts of "
+                f"{pre['mean_prompt_tokens']:.0f} tokens at batch {pre['batch']}, 4 new tokens each)")
+        for dtype, run in runs.items():
+            say(f"answering {len(run['answers'])} baseline probes at batch 8 (max 48 new tokens), {dtype}: "
                   f"{run['answer_s']:.1f} s")
+
+    if args.json:
+        print(json.dumps({"cpus": os.cpu_count(), "load": {"cold": cold, "warm": warm},
+                          "new_tokens": args.new_tokens, "runs": runs}, indent=1))
 
 
 if __name__ == "__main__":

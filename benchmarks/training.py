@@ -4,12 +4,14 @@ Same model (the default SmolLM2-135M), same data (the sample corpus's train ques
 pairs in the chat template), same LoRA config and steps. Each configuration runs in its own
 process so that peak memory (resource.getrusage ru_maxrss: the process's peak resident set)
 belongs to it alone. Tokens/s counts non-padding tokens of the examples consumed, including
-the first (slow, warm-up) step for both paths. Usage: python benchmarks/training.py [--steps N] [--rounds N] [--no-bf16]
+the first (slow, warm-up) step for both paths. Settings are the training strategies' defaults. `--json` prints every figure as one JSON object.
+Usage: python benchmarks/training.py [--steps N] [--rounds N] [--no-bf16] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
@@ -20,7 +22,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = {"rank": 16, "alpha": 32, "dropout": 0.05, "batch_size": 4, "max_length": 128, "learning_rate": 1e-3}
+
+
+def _settings() -> dict:
+    """The training strategies' own defaults (rank, batch, length, rate), read where they are set."""
+    from advisor.training.lora_loop import LoraTrainingParams
+
+    defaults = LoraTrainingParams()
+    return {name: getattr(defaults, name) for name in
+            ("rank", "alpha", "dropout", "batch_size", "max_length", "learning_rate")}
+
+
+SETTINGS = _settings()
 
 
 def _examples(tokenizer):
@@ -86,10 +99,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6, help="optimizer steps per run")
     parser.add_argument("--rounds", type=int, default=2, help="fp32 runs per path, alternating which goes first")
     parser.add_argument("--no-bf16", action="store_true", help="skip bf16 (minutes on CPUs without native bf16)")
+    parser.add_argument("--json", action="store_true", help="print every figure as one JSON object")
     args = parser.parse_args()
+    # With --json the readable lines go to stderr and stdout carries one JSON object.
+    say = functools.partial(print, file=sys.stderr) if args.json else print
     steps, rounds = args.steps, args.rounds
 
-    print(f"LoRA r={SETTINGS['rank']} all-linear, batch {SETTINGS['batch_size']}, {steps} steps, "
+    say(f"LoRA r={SETTINGS['rank']} all-linear, batch {SETTINGS['batch_size']}, {steps} steps, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     # fp32 pairs alternate which path goes first, so drift in the machine's load hits both alike;
     # bf16 is slow on CPUs without native bf16 and runs once per path.
@@ -105,24 +121,26 @@ def main() -> None:
                              text=True, cwd=ROOT)
         line = next((l for l in reversed(out.stdout.splitlines()) if l.startswith('{"')), None)
         if line is None:
-            print(f"{path} {dtype}: failed\n{out.stderr[-2000:]}")
+            say(f"{path} {dtype}: failed\n{out.stderr[-2000:]}")
             continue
         r = json.loads(line)
         runs.setdefault((path, dtype), []).append(r)
-        print(f"{r['path']:12} {r['dtype']:5} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = "
+        say(f"{r['path']:12} {r['dtype']:5} {r['tokens']:6d} tokens in {r['seconds']:7.2f} s = "
               f"{r['tokens_per_s']:7.1f} tok/s, peak RSS {r['peak_rss_mb']} MB", flush=True)
     results = [{**rs[0], "tokens_per_s": statistics.median(r["tokens_per_s"] for r in rs),
                 "peak_rss_mb": max(r["peak_rss_mb"] for r in rs)} for rs in runs.values()]
     for r in results:
         if len(runs[r["path"], r["dtype"]]) > 1:
-            print(f"median {r['path']:12} {r['dtype']:5} {r['tokens_per_s']:7.1f} tok/s")
+            say(f"median {r['path']:12} {r['dtype']:5} {r['tokens_per_s']:7.1f} tok/s")
     by = {(r["path"], r["dtype"]): r for r in results}
     for dtype in ("fp32", "bf16"):
         if ("ours", dtype) in by and ("sft_trainer", dtype) in by:
             ratio = by["ours", dtype]["tokens_per_s"] / by["sft_trainer", dtype]["tokens_per_s"]
-            print(f"ours / SFTTrainer ({dtype}): {ratio:.2f}x")
+            say(f"ours / SFTTrainer ({dtype}): {ratio:.2f}x")
     if ("ours", "fp32") in by and ("ours", "bf16") in by:
-        print(f"bf16 / fp32 (ours): {by['ours', 'bf16']['tokens_per_s'] / by['ours', 'fp32']['tokens_per_s']:.2f}x")
+        say(f"bf16 / fp32 (ours): {by['ours', 'bf16']['tokens_per_s'] / by['ours', 'fp32']['tokens_per_s']:.2f}x")
+    if args.json:
+        print(json.dumps({"settings": SETTINGS, "steps": steps, "cpus": os.cpu_count(), "runs": results}, indent=1))
 
 
 if __name__ == "__main__":
