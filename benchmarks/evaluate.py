@@ -48,6 +48,10 @@ def main() -> None:
         sys.exit(f"advisor evaluate exited with {done.returncode}")
 
     results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    # The run resets its peak per strategy (advisor/evaluation/peak_memory.py), which also resets the
+    # process-wide figure getrusage reports, so the run's peak is the largest of the two.
+    strategy_peaks = [(e.get("peak_memory") or {}).get("mb") or 0.0 for e in results["strategies"]]
+    peak_gb = max(peak_gb, max(strategy_peaks, default=0.0) / 1024)
     if args.json:
         print(json.dumps(_figures(results, wall, peak_gb, args.convert), indent=1))
         return

@@ -149,7 +149,8 @@ class DpoStrategy(AdapterStrategy):
             args = DPOConfig(output_dir=scratch, per_device_train_batch_size=p.batch_size, learning_rate=p.learning_rate,
                              num_train_epochs=p.epochs, max_steps=p.max_steps or -1, beta=p.beta,
                              max_length=p.max_length, seed=p.seed, logging_steps=1, save_strategy="no",
-                             report_to="none", gradient_checkpointing=False, use_cpu=not str(hf.device).startswith("cuda"),
+                             report_to="none", gradient_checkpointing=p.gradient_checkpointing,
+                             gradient_checkpointing_kwargs={"use_reentrant": False}, use_cpu=not str(hf.device).startswith("cuda"),
                              bf16=False, fp16=False, disable_tqdm=not ctx.progress.enabled, dataset_num_proc=None,
                              lr_scheduler_type="linear", warmup_steps=1, **_loss_settings(p.sft_weight))
             trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.training.examples import Example
+from advisor.training.examples import IGNORE, Example
 
 from advisor.training.lora_loop import LoraTrainingParams, train_lora
 from conftest_training import QUICK, lora_weights, published, training_context
@@ -122,3 +122,32 @@ def test_prompt_refinement_reports_a_time_limit_hit(fake_backend, tmp_path, tiny
 def test_prompt_refinement_depends_on_the_seed_only_when_sampling():
     assert not PromptRefinementStrategy().depends_on_seed()
     assert PromptRefinementStrategy({"teacher_temperature": 0.7}).depends_on_seed()
+
+
+def test_gradient_checkpointing_trains_the_same_weights_and_the_loss_reads_only_labels():
+    """Checkpointing recomputes activations (dropout masks included) instead of keeping them, and
+    the loss applies the output layer only where labels are: neither may change what is learned."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from advisor.training.lora_loop import labelled_loss
+
+    tokenizer = SimpleNamespace(pad_token_id=0, eos_token_id=1)
+    examples = [Example([2, 3 + i, 4, 5, 6 + i], [IGNORE, IGNORE, 4, 5, 6 + i], "qa") for i in range(8)]
+    weights = {}
+    for checkpointing in (False, True):
+        torch.manual_seed(0)
+        params = LoraTrainingParams(max_steps=3, batch_size=4, rank=2, alpha=4, dropout=0.1, seed=0,
+                                    gradient_checkpointing=checkpointing)
+        model, _ = train_lora(_tiny_model(), tokenizer, examples, params)
+        weights[checkpointing] = [p.detach().clone() for n, p in model.named_parameters() if "lora_" in n]
+    assert all(torch.equal(a, b) for a, b in zip(weights[False], weights[True]))
+
+    torch.manual_seed(1)
+    model = _tiny_model()
+    ids = torch.tensor([[2, 3, 4, 5, 6], [2, 7, 8, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
+    labels = torch.tensor([[IGNORE, IGNORE, 4, 5, 6], [IGNORE, 7, 8, IGNORE, IGNORE]])
+    expected = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+    assert torch.allclose(labelled_loss(model, ids, mask, labels), expected, atol=1e-6)

@@ -9,7 +9,6 @@ and the run goes on.
 
 from __future__ import annotations
 
-import gc
 import logging
 import random
 import time
@@ -26,7 +25,7 @@ from advisor.errors import AdvisorError, NotApplicableError
 from advisor.evaluation.cost import DEFAULT_HOURLY_RATE_USD, CostModel, latency_summary, load_prices
 from advisor.evaluation.describe import describe_result
 from advisor.evaluation.measurement import measured_result
-from advisor.evaluation.peak_memory import PeakMemoryMeter
+from advisor.evaluation.peak_memory import PeakMemoryMeter, return_freed_memory
 from advisor.evaluation.progress import Progress
 from advisor.evaluation.results import LatencySummary, Manifest, StrategyResult, Usage
 from advisor.evaluation.run_result import RunResult
@@ -179,7 +178,7 @@ class Runner:
         else:
             result = self._fit_and_answer(strategy, ctx, base, measure_latency=seed == self.config.seed)
             strategy.release()
-            gc.collect()  # model copies held in reference cycles (PEFT, transformers) go now, not later
+            return_freed_memory()
         return self.record(result, seed)
 
     def record(self, result: StrategyResult, seed: int) -> StrategyResult:
