@@ -4,7 +4,8 @@ Same model (the default SmolLM2-135M), same data (the sample corpus's train ques
 pairs in the chat template), same LoRA config and steps. Each configuration runs in its own
 process so that peak memory (resource.getrusage ru_maxrss: the process's peak resident set)
 belongs to it alone. Tokens/s counts non-padding tokens of the examples consumed, including
-the first (slow, warm-up) step for both paths. Settings are the training strategies' defaults. `--json` prints every figure as one JSON object.
+the first (slow, warm-up) step for both paths. Settings are the training strategies' defaults (gradient checkpointing on, for both paths;
+`--no-checkpointing` compares them keeping activations). `--json` prints every figure as one JSON object.
 Usage: python benchmarks/training.py [--steps N] [--rounds N] [--no-bf16] [--json]
 """
 
@@ -28,9 +29,9 @@ def _settings() -> dict:
     """The training strategies' own defaults (rank, batch, length, rate), read where they are set."""
     from advisor.training.lora_loop import LoraTrainingParams
 
-    defaults = LoraTrainingParams()
+    defaults = LoraTrainingParams(gradient_checkpointing=not os.environ.get("BENCH_NO_CHECKPOINTING"))
     return {name: getattr(defaults, name) for name in
-            ("rank", "alpha", "dropout", "batch_size", "max_length", "learning_rate")}
+            ("rank", "alpha", "dropout", "batch_size", "max_length", "learning_rate", "gradient_checkpointing")}
 
 
 SETTINGS = _settings()
@@ -79,7 +80,9 @@ def run_one(path: str, dtype: str, steps: int) -> dict:
             args = SFTConfig(output_dir=scratch, per_device_train_batch_size=SETTINGS["batch_size"], max_steps=steps,
                              learning_rate=SETTINGS["learning_rate"], max_length=SETTINGS["max_length"],
                              logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
-                             gradient_checkpointing=False, bf16=dtype == "bf16", disable_tqdm=True)
+                             gradient_checkpointing=SETTINGS["gradient_checkpointing"],
+                             gradient_checkpointing_kwargs={"use_reentrant": False}, bf16=dtype == "bf16",
+                             disable_tqdm=True)
             trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                                  processing_class=tokenizer, peft_config=lora_config(params))
             start = time.perf_counter()  # dataset preparation above is not counted
@@ -100,7 +103,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="fp32 runs per path, alternating which goes first")
     parser.add_argument("--no-bf16", action="store_true", help="skip bf16 (minutes on CPUs without native bf16)")
     parser.add_argument("--json", action="store_true", help="print every figure as one JSON object")
+    parser.add_argument("--no-checkpointing", action="store_true", help="keep activations (both paths)")
     args = parser.parse_args()
+    if args.no_checkpointing:
+        os.environ["BENCH_NO_CHECKPOINTING"] = "1"  # read by _settings, here and in the child processes
+    global SETTINGS
+    SETTINGS = _settings()
     # With --json the readable lines go to stderr and stdout carries one JSON object.
     say = functools.partial(print, file=sys.stderr) if args.json else print
     steps, rounds = args.steps, args.rounds

@@ -24,7 +24,8 @@ def measure_statements(backend, statements: list[Statement], pool: list[Statemen
     """Both conditions for every statement on the backend's own model; returns the influences and
     each statement's training record."""
     model, tokenizer = backend.model, backend.tokenizer
-    params = LoraTrainingParams(max_steps=steps, batch_size=1, seed=seed)
+    # One statement per fit: its activations are small, so recomputing them would only cost time.
+    params = LoraTrainingParams(max_steps=steps, batch_size=1, seed=seed, gradient_checkpointing=False)
     base = model_scorer(model, tokenizer)
     rows: list[ProbeInfluence] = []
     training = []
