@@ -127,7 +127,7 @@ def test_run_writes_each_result_and_the_reports(tmp_path, registered):
     baseline = run.strategies[0]
     assert baseline.cost.per_query_usd is not None and baseline.latency.p95_s >= baseline.latency.p50_s
     assert baseline.peak_memory.scope == "strategy" and baseline.peak_memory.mb > 10
-    assert "peak RSS" in (run_dir / "report.md").read_text()
+    assert "peak RSS" in (run_dir / "report.md").read_text() and "peak RSS" in (run_dir / "report.html").read_text()
 
 
 def test_what_a_strategy_loaded_is_let_go_once_its_result_is_recorded(tmp_path, registered):
