@@ -1,5 +1,6 @@
 """Each strategy's peak resident memory is its own: a large allocation in one run must not show
-in the next one's figure, and the fallback says it is the process-wide peak."""
+in the next one's figure. Where the kernel cannot reset the peak (or accepts the reset and ignores
+it) the figure is the process-wide peak and says so."""
 
 from advisor.evaluation import peak_memory
 from advisor.evaluation.peak_memory import PeakMemoryMeter
@@ -14,23 +15,49 @@ def _touch(megabytes: int) -> bytearray:
     return block
 
 
-def test_a_strategy_peak_is_its_own_not_the_process_highest():
+def _fake_proc(tmp_path, monkeypatch, *, peak_kb: int, resident_kb: int):
+    status = tmp_path / "status"
+    status.write_text(f"Name:\tpython\nVmHWM:\t{peak_kb} kB\nVmRSS:\t{resident_kb} kB\n")
+    monkeypatch.setattr(peak_memory, "STATUS", status)
+    monkeypatch.setattr(peak_memory, "CLEAR_REFS", tmp_path / "clear_refs")
+
+
+def test_a_strategy_peak_is_its_own_or_says_it_is_the_process_peak():
     first = PeakMemoryMeter().start()
     block = _touch(300)
     del block
     big = first.read()
     second = PeakMemoryMeter().start()
     small = second.read()
-    assert big.scope == small.scope == "strategy"
-    assert big.mb - small.mb > 250
+    assert big.mb > 300
+    if second.scope == "strategy":  # this kernel resets the peak: the 300 MB stayed in the first run
+        assert big.mb - small.mb > 250
+    else:
+        assert small.scope == "process" and small.mb >= big.mb
 
 
 def test_the_peak_counts_memory_freed_before_the_read():
+    _touch(400)  # the process has been higher than anything below reaches
     meter = PeakMemoryMeter().start()
     before = meter.read().mb
     block = _touch(200)
     del block
-    assert meter.read().mb - before > 150
+    after = meter.read()
+    if after.scope == "strategy":
+        assert after.mb - before > 150
+    else:
+        assert after.mb >= before
+
+
+def test_a_reset_the_kernel_ignored_is_reported_as_the_process_peak(tmp_path, monkeypatch):
+    _fake_proc(tmp_path, monkeypatch, peak_kb=1900 * 1024, resident_kb=600 * 1024)
+    assert PeakMemoryMeter().start().read().scope == "process"
+
+
+def test_a_reset_that_took_effect_reads_the_strategy_peak(tmp_path, monkeypatch):
+    _fake_proc(tmp_path, monkeypatch, peak_kb=605 * 1024, resident_kb=600 * 1024)
+    reading = PeakMemoryMeter().start().read()
+    assert reading.scope == "strategy" and reading.mb == 605.0
 
 
 def test_without_a_resettable_peak_the_process_peak_is_reported_as_such(tmp_path, monkeypatch):

@@ -3,7 +3,9 @@
 Linux lets a process reset its own peak resident set (VmHWM) by writing 5 to
 /proc/self/clear_refs, so each strategy's peak is its own rather than the highest the process
 reached so far, with no sampling thread to miss a short spike. Where that is not possible the
-process-wide peak (ru_maxrss) is reported instead and says so (scope "process").
+process-wide peak (ru_maxrss) is reported instead and says so (scope "process"). Some kernels
+and sandboxes accept the write and ignore it, so the reset is checked, not trusted: right after
+it the peak must be the current resident set.
 
 Resetting the peak also resets what getrusage and `time -v` report for the whole process at exit
 (the kernel keeps one high-water mark), so a run's own peak is the largest strategy peak.
@@ -24,6 +26,9 @@ from pydantic import BaseModel, ConfigDict
 STATUS = Path("/proc/self/status")
 CLEAR_REFS = Path("/proc/self/clear_refs")
 RESET_PEAK = "5"  # proc(5): "5" resets the peak resident set size to the current one
+# Right after a reset the peak may exceed the resident set read a moment later only by what was
+# freed in between; more than this and the reset did not happen.
+RESET_TOLERANCE_MB = 16.0
 
 
 class PeakMemory(BaseModel):
@@ -42,9 +47,10 @@ class PeakMemoryMeter:
     def start(self) -> PeakMemoryMeter:
         try:
             CLEAR_REFS.write_text(RESET_PEAK)
-            self.scope = "strategy" if _vm_hwm_mb() is not None else "process"
         except OSError:
             self.scope = "process"
+            return self
+        self.scope = "strategy" if _reset_took_effect() else "process"
         return self
 
     def read(self) -> PeakMemory:
@@ -55,9 +61,18 @@ class PeakMemoryMeter:
         return PeakMemory(mb=round(_ru_maxrss_mb(), 1), scope="process")
 
 
+def _reset_took_effect() -> bool:
+    peak, resident = _vm_hwm_mb(), _status_mb("VmRSS")
+    return peak is not None and resident is not None and peak - resident <= RESET_TOLERANCE_MB
+
+
 def _vm_hwm_mb() -> float | None:
+    return _status_mb("VmHWM")
+
+
+def _status_mb(field: str) -> float | None:
     try:
-        match = re.search(r"^VmHWM:\s+(\d+)\s+kB", STATUS.read_text(), re.MULTILINE)
+        match = re.search(rf"^{field}:\s+(\d+)\s+kB", STATUS.read_text(), re.MULTILINE)
     except OSError:
         return None
     return int(match.group(1)) / 1024 if match else None
