@@ -55,7 +55,9 @@ def test_winners_of_a_group_of_kinds_significant_together_are_combined_with_the_
     assert (win.name, win.kinds, win.probes) == ("few_shot", ["form", "style"], 15)
     assert (win.correct, win.leader_correct) == (6, 0)
     assert win.p_value == pytest.approx(0.03125) and win.p_holm == pytest.approx(0.03125) and win.significant
-    assert proposal.reason.startswith("rag+few_shot: rag for fact; few_shot for form, style. Significant per-kind "
+    assert proposal.routes() == {"fact": "rag", "form": "few_shot", "style": "few_shot"}
+    assert proposal.reason.startswith("rag+few_shot, each question routed by its predicted kind: rag for fact; "
+                                      "few_shot for form, style. Significant per-kind "
                                       "wins over rag: few_shot on form+style (6 of 15 probes right against rag's 0; "
                                       "p=0.031, Holm 0.031)")
 
@@ -205,8 +207,16 @@ def test_the_runner_runs_the_combination_of_significant_winners(tmp_path, expert
     auto = combo.fit_info["auto_combination"]
     assert auto["name"] == "facts+tones" and auto["carries"] == {"facts": ["fact"], "tones": ["tone"]}
     assert auto["tested"][0]["p_value"] == pytest.approx(2 * 0.5 ** 8)
-    assert any(line.startswith("Combination: facts+tones: facts for fact; tones for tone.") for line in lines)
-    assert any(line.startswith("facts+tones: accuracy") for line in lines)
+    assert any(line.startswith("Combination: facts+tones, each question routed by its predicted kind: facts for "
+                               "fact; tones for tone.") for line in lines)
+    # Routed by the kind its question looks like, each probe gets its expert's own answer: all 20 right.
+    assert combo.params["routes"] == {"fact": "facts", "tone": "tones"}
+    routing = combo.fit_info["routing"]
+    assert routing["answered_by"] == {"facts": 12, "tones": 8}
+    assert routing["test_routed_right"] == {"right": 20, "of": 20}
+    assert combo.accuracy == 1.0 > max(r.accuracy for r in result.strategies[:-1])
+    assert any(line.startswith("facts+tones: accuracy 100.0%") and "answered by facts 12, tones 8 (20 of 20 where "
+               "their kind is routed)" in line for line in lines)
     assert combo.single_request_latency is not None and combo.cost.per_query_usd is not None
     assert {e.name for e in result.ranking.leaderboard} >= {"facts", "tones", "facts+tones"}
     assert (run_dir / "strategies" / "facts+tones.json").is_file()

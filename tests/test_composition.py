@@ -368,3 +368,40 @@ def test_a_combination_result_is_saved_resumed_and_described(tmp_path, registere
     lines.clear()
     evaluate(run_config(tmp_path, ["rag", "terse+rag"], combine=False), backend=FakeBackend(), echo=lines.append)
     assert any(line.startswith("terse+rag: already done") for line in lines)
+
+
+def test_routes_send_each_question_to_its_kind_s_part_and_the_rest_to_the_merged_prompt(fake_backend, tmp_path,
+                                                                                        tiny_corpus, tiny_probes):
+    """rag+few_shot routing `form` to few_shot on the fake: a question whose predicted kind is `form` is
+    sent exactly as few_shot alone sends it (no retrieved context); the others get the merged prompt."""
+    ctx = make_context(fake_backend, tmp_path, tiny_corpus, tiny_probes)
+    test = tiny_probes.split("test")
+    combo = find_strategy_class("rag+few_shot")({"routes": {"form": "few_shot"}}).fit(ctx)
+    predicted = combo.router_.predict(test)
+    routed = [p for p, kind in zip(test, predicted) if kind == "form"]
+    assert {p.id for p in test if p.kind == "form"} <= {p.id for p in routed} != {p.id for p in test}
+    few_shot = find_strategy_class("few_shot")().fit(ctx)
+    start = len(fake_backend.calls)
+    few_shot.answer(routed)
+    alone = [c.messages for c in fake_backend.calls[start:]]
+    start = len(fake_backend.calls)
+    answers = combo.answer(test)
+    sent = [c.messages for c in fake_backend.calls[start:]]
+    assert [a.probe_id for a in answers] == [p.id for p in test]
+    assert sent[:len(routed)] == alone  # the routed group first, each as few_shot alone sends it
+    merged = sent[len(routed):]
+    assert len(merged) == len(test) - len(routed) and all("Context:" in m[0]["content"] for m in merged)
+    routing = combo.fit_info()["routing"]
+    assert routing["routes"] == {"form": "few_shot"}
+    assert routing["answered_by"] == {"few_shot": len(routed), "merged": len(test) - len(routed)}
+    assert routing["test_routed_right"] == {
+        "right": sum((k == "form") == (p.kind == "form") for k, p in zip(predicted, test)), "of": len(test)}
+
+
+def test_a_route_to_a_part_not_in_the_combination_is_one_line(tmp_path):
+    from advisor.evaluation.strategy_setup import validate_strategies
+
+    with pytest.raises(AdvisorError) as error:
+        validate_strategies(["rag+few_shot"], {"rag+few_shot": {"routes": {"style": "lora"}}})
+    assert str(error.value).startswith("strategy 'rag+few_shot', parameter 'routes', value {'style': 'lora'}: ")
+    assert "routes name lora, which is not a part of rag+few_shot (parts: rag, few_shot)" in str(error.value)

@@ -16,6 +16,11 @@
    with at most one weight-changing part (the most accurate overall is kept) and at most one
    retrieval part (two would both put documents in the user turn). Fewer than two parts: no
    combination. Context parts are named first, by accuracy, the weight part last: `rag+few_shot`.
+5. It routes: each question goes to the part that carries its (predicted) kind, `routes()`, and
+   kinds no part carries get the parts' merged prompt (advisor.composition.routing says why).
+   The parts and routes are chosen on the same test probes the combination is then scored on,
+   so its margin over the leader repeats the per-kind test of step 3 rather than adding to it;
+   what it adds is the cost of routing by a predicted kind.
 
 The decision layer then ranks the combination like any other strategy; `part_roles` says, for
 the verdict, which part carries which kind.
@@ -63,6 +68,11 @@ class CombinationProposal(BaseModel):
     carries: dict[str, list[str]] = Field(default_factory=dict)  # part -> kinds it carries
     tested: list[KindWin] = Field(default_factory=list)
     dropped: dict[str, str] = Field(default_factory=dict)  # significant winner left out -> why
+
+    def routes(self) -> dict[str, str]:
+        """kind -> the part that carries it: how the combination answers each kind (routing)."""
+        parts = self.name.split(SEPARATOR) if self.name else []
+        return {kind: part for part, kinds in self.carries.items() if part in parts for kind in kinds}
 
 
 def _candidates(results: Iterable[StrategyResult]) -> list[StrategyResult]:
@@ -151,7 +161,7 @@ def propose_combination(results: list[StrategyResult], *, weight_parts: Iterable
     context = sorted((n for n in parts if n not in weight_parts), key=lambda n: (-overall[n], order[n]))
     name = SEPARATOR.join(context + [n for n in parts if n in weight_parts])
     roles = "; ".join(f"{n} for {', '.join(carries[n])}" for n in name.split(SEPARATOR) if carries.get(n))
-    reason = f"{name}: {roles}. Significant per-kind wins over {leader}: {won}"
+    reason = f"{name}, each question routed by its predicted kind: {roles}. Significant per-kind wins over {leader}: {won}"
     if dropped:
         reason += "; left out: " + "; ".join(f"{n} ({why})" for n, why in dropped.items())
     return CombinationProposal(name=name, leader=leader, alpha=alpha, carries=carries, tested=tested,

@@ -8,11 +8,12 @@ import keyword
 import time
 from typing import Any, ClassVar
 
-from pydantic import ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, create_model, field_validator
 
 from advisor.strategy.answer_length import SHORT_ANSWER_KINDS
 from advisor.composition.merging import Contribution, Merged, merge_contributions
 from advisor.composition.recording import PartBackend, Tap, recorded_request
+from advisor.composition.routing import KindRouter, route_agreement
 from advisor.errors import AdvisorError
 from advisor.inputs.probes import Probe
 from advisor.evaluation.progress import Progress
@@ -26,7 +27,7 @@ FAMILY = "combination"
 # Merge order by family; families not listed come between training and retrieval.
 FAMILY_ORDER = {"prompting": 0, "training": 1, "retrieval": 3}
 OTHER_FAMILY = 2
-LENGTH_FIELDS = ("max_new_tokens", "short_answer_tokens")
+OWN_FIELDS = ("max_new_tokens", "short_answer_tokens", "routes")  # the combination's, not a part's
 DEFAULT_CAP = 64  # only when no part asked for a cap (every built-in part does)
 
 
@@ -57,7 +58,7 @@ def merge_order(parts: dict[str, type[Strategy]]) -> list[str]:
 
 def _field_name(part: str) -> str:
     name = "".join(c if c.isalnum() or c == "_" else "_" for c in part)
-    if not name.isidentifier() or keyword.iskeyword(name) or name in LENGTH_FIELDS:
+    if not name.isidentifier() or keyword.iskeyword(name) or name in OWN_FIELDS:
         name = f"part_{name}"
     return name
 
@@ -97,8 +98,18 @@ def combination_class(name: str) -> type[CombinationStrategy]:
                                                   "cap any part asks for"))
     fields["short_answer_tokens"] = (int | None, Field(None, ge=1, description="longest answer for fact, "
                                                        "reversal and multi_hop probes; None: as the parts ask"))
+    fields["routes"] = (dict[str, str], Field(default_factory=dict, description=(
+        "kind -> part: answer each question with that part alone, chosen by the question's predicted kind "
+        "(see advisor.composition.routing); kinds not listed get the merged prompt. Empty: merge always")))
+
+    def check_routes(routes: dict[str, str]) -> dict[str, str]:
+        unknown = sorted({part for part in routes.values() if part not in classes})
+        if unknown:
+            raise ValueError(f"routes name {unknown[0]}, which is not a part of {name} (parts: {', '.join(parts)})")
+        return routes
+
     params_model = create_model(f"Params[{name}]", __config__=ConfigDict(extra="forbid", populate_by_name=True),
-                                **fields)
+                                __validators__={"check_routes": field_validator("routes")(check_routes)}, **fields)
     summary = ("Combination: " + ", ".join(f"{p} ({classes[p].family})" for p in parts)
                + (f"; answers through {weights[0]}'s adapter" if weights else "") + ".")
     return type(f"Combination[{name}]", (CombinationStrategy,), {
@@ -187,6 +198,8 @@ class CombinationStrategy(Strategy):
             reason = strategy.not_applicable_reason(ctx)
             if reason:
                 return f"part {part}: {reason}"
+        if self.params.routes and not any(p.kind for p in ctx.train_probes):
+            return "routes need train probes with a kind to predict a question's kind from"
         return None
 
     def depends_on_seed(self) -> bool:
@@ -222,6 +235,10 @@ class CombinationStrategy(Strategy):
             self.backend_ = adapters[-1].inner
         self.parts_info_ = info
         self.merge_info_: dict[str, list[str]] = {"system": [], "examples": [], "user_turn": []}
+        self.router_ = KindRouter(ctx.train_probes) if self.params.routes else None
+        self.dev_routing_ = (route_agreement(self.router_.predict(ctx.dev_probes), ctx.dev_probes, self.params.routes)
+                             if self.router_ is not None else None)
+        self.routed_: dict[str, tuple[bool, str]] = {}  # probe id -> (routed as its kind is, who answered)
         return self
 
     # --- answering ---------------------------------------------------------------------------
@@ -265,6 +282,26 @@ class CombinationStrategy(Strategy):
 
     def answer(self, probes: list[Probe]) -> list[Answer]:
         self.check_fitted()
+        if self.router_ is None:
+            return self.answer_merged(probes)
+        kinds = self.router_.predict(probes)
+        routes = [self.params.routes.get(kind) for kind in kinds]
+        answers: list[Answer | None] = [None] * len(probes)
+        for part in [*self.part_classes, None]:
+            chosen = [i for i, route in enumerate(routes) if route == part]
+            if not chosen:
+                continue
+            group = [probes[i] for i in chosen]
+            got = self.parts_[part].answer(group) if part is not None else self.answer_merged(group)
+            if len(got) != len(group):
+                raise AdvisorError(f"part '{part}' returned {len(got)} answers for {len(group)} probes")
+            for i, answer in zip(chosen, got):
+                answers[i] = answer
+        for probe, kind, route in zip(probes, kinds, routes):  # by probe: a repeated question counts once
+            self.routed_[probe.id] = (route == self.params.routes.get(probe.kind), route or "merged")
+        return [a for a in answers if a is not None]
+
+    def answer_merged(self, probes: list[Probe]) -> list[Answer]:
         merged = self.merged_prompts(probes)
         caps = _Caps({p.id: m.max_new_tokens for p, m in zip(probes, merged) if m.max_new_tokens}, self.params)
         return self.answer_with_messages(self.backend_, probes, [m.messages for m in merged], caps,
@@ -282,6 +319,14 @@ class CombinationStrategy(Strategy):
                                 "adapter_from": self.weight_part,
                                 "prompt_from": {k: list(v) for k, v in self.merge_info_.items()},
                                 "reused_parts": [p for p, i in self.parts_info_.items() if i["reused"]]}
+        if getattr(self, "router_", None) is not None:
+            answered_by: dict[str, int] = {}
+            for _, who in self.routed_.values():
+                answered_by[who] = answered_by.get(who, 0) + 1
+            info["routing"] = {"routes": dict(self.params.routes), "answered_by": answered_by,
+                               "dev_routed_right": self.dev_routing_,
+                               "test_routed_right": {"right": sum(r for r, _ in self.routed_.values()),
+                                                     "of": len(self.routed_)}}
         if self.weight_part is not None:
             weight = self.parts_info_[self.weight_part]["fit_info"]
             if weight.get("stopped_by_time_limit"):  # what fit_notes reports for any stopped fit

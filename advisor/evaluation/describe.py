@@ -26,6 +26,9 @@ def describe_result(result: StrategyResult) -> str:
     if result.single_request_latency:
         latency = f", single-request p95 {result.single_request_latency.p95_s * 1000:,.0f} ms"
     text = f"{result.name}: accuracy {result.accuracy:.1%} ({kinds}); {fit}{latency}"
+    routing = result.fit_info.get("routing")
+    if routing:
+        text += "; " + routing_text(routing)
     seeds = [r for r in result.repeats if r.status == "ok"]
     if seeds:
         values = [result.accuracy, *(r.accuracy for r in seeds)]
@@ -38,3 +41,10 @@ def _part_fit(part: str, info: dict[str, Any]) -> str:
     charged = info.get("charged_s", info.get("fit_s", 0.0))
     reused = f", {' and '.join(info['reused'])} reused" if info.get("reused") else ""
     return f"{part} {charged:.1f} s{reused}"
+
+
+def routing_text(routing: dict[str, Any]) -> str:
+    """'answered by rag 70, few_shot 15 (82 of 85 where their kind is routed)'."""
+    by = ", ".join(f"{who} {n}" for who, n in routing.get("answered_by", {}).items())
+    seen = routing.get("test_routed_right") or {}
+    return f"answered by {by} ({seen.get('right', 0)} of {seen.get('of', 0)} where their kind is routed)"

@@ -310,6 +310,10 @@ class Runner:
             self.echo(f"Combination {proposal.name} already ran: {proposal.reason}")
             return None
         self.echo(f"Combination: {proposal.reason}")
+        own = dict(self.config.params.get(proposal.name) or {})
+        if "routes" not in own:  # the user's routes for it, if any, win over the proposal's
+            own["routes"] = proposal.routes()
+            self.config = self.config.model_copy(update={"params": {**self.config.params, proposal.name: own}})
         try:
             self.strategy_named(proposal.name)
         except AdvisorError as error:  # cannot happen for names the rule builds; say so rather than lose the run
