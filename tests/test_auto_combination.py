@@ -219,6 +219,10 @@ def test_the_runner_runs_the_combination_of_significant_winners(tmp_path, expert
                "their kind is routed)" in line for line in lines)
     assert combo.single_request_latency is not None and combo.cost.per_query_usd is not None
     assert {e.name for e in result.ranking.leaderboard} >= {"facts", "tones", "facts+tones"}
+    verdict = result.ranking.verdict
+    assert verdict.strategy == "facts+tones"
+    assert any(r.startswith("Caveat: facts+tones's parts and routes were picked on these test probes, by the "
+                            "per-kind wins tones on tone (Holm p=0.008)") for r in verdict.reasons)
     assert (run_dir / "strategies" / "facts+tones.json").is_file()
     # A re-run resumes it like any strategy.
     _, _, lines = run(tmp_path, ["facts", "tones"])

@@ -45,6 +45,7 @@ class LeaderboardEntry(BaseModel):
     passes_constraints: bool
     failed_constraints: list[str]
     notes: list[str]  # e.g. a fit stopped by its time limit
+    picked_on_test: str | None = None  # a combination whose parts were picked on these test probes: why
 
 
 class ExcludedStrategy(BaseModel):
@@ -134,7 +135,8 @@ def leaderboard(results: list[StrategyResult], evidence: Evidence, decision: Dec
             peak_rss_mb=r.peak_memory.mb if r.peak_memory else None,
             in_band=r.name in decision.band, on_pareto_front=r.name in front,
             passes_constraints=r.name not in decision.failed_constraints,
-            failed_constraints=decision.failed_constraints.get(r.name, []), notes=fit_notes(r)))
+            failed_constraints=decision.failed_constraints.get(r.name, []), notes=fit_notes(r),
+            picked_on_test=_picked_on_test(r)))
     entries.sort(key=lambda e: (order.get(e.name, len(order)), -(e.mix_accuracy or 0.0), e.name))
     for i, entry in enumerate(entries, start=1):
         entry.rank = i
@@ -169,3 +171,12 @@ def excluded(results: list[StrategyResult]) -> list[ExcludedStrategy]:
     return [ExcludedStrategy(name=r.name, family=r.family, status=r.status,
                              reason=r.reason or ("not applicable" if r.status == "not_applicable" else "failed"))
             for r in results if r.status != "ok"]
+
+
+def _picked_on_test(result: StrategyResult) -> str | None:
+    """The per-kind test that picked an automatic combination's parts on these same probes."""
+    proposal = result.fit_info.get("auto_combination")
+    if not proposal:
+        return None
+    tests = [t for t in proposal.get("tested", []) if t.get("significant")]
+    return "; ".join(f"{t['name']} on {'+'.join(t['kinds'])} (Holm p={t['p_holm']:.3f})" for t in tests) or None

@@ -144,6 +144,16 @@ def _stability_reason(stability: Stability) -> str:
             + f"; settled means at least {stability.threshold:.0%}.")
 
 
+def _picked_on_test_reason(entry: LeaderboardEntry | None) -> str | None:
+    """An automatic combination is built from the per-kind wins measured on the same test probes it
+    is then scored on, so its margin is that evidence again, not new evidence."""
+    if entry is None or not entry.picked_on_test:
+        return None
+    return (f"Caveat: {entry.name}'s parts and routes were picked on these test probes, by the per-kind wins "
+            f"{entry.picked_on_test}; its margin restates those wins rather than adding to them. To confirm it, "
+            f"score {entry.name} on probes it was not picked on (a new probe file).")
+
+
 def _kinds_reason(kinds: KindTable, pick: str | None = None) -> str | None:
     """The best strategy per kind and its margin; for a combination pick, which part carries which kind."""
     text = _best_by_kind(kinds)
@@ -178,6 +188,7 @@ def write_verdict(options: DecisionOptions, decision: Decision, stability: Stabi
     reasons = [_rule_reason(decision, options),
                _accuracy_reason(decision, by_name, stability.rival, baseline),
                _stability_reason(stability),
+               _picked_on_test_reason(by_name.get(decision.pick)),
                _kinds_reason(kinds, decision.pick),
                _cost_reason(decision, by_name, options)]
     if crossings:

@@ -30,6 +30,10 @@ composes without a line of new code:
    one (at most one part may change weights; `lora+dpo` is refused before any work), else
    through the base model.
 
+5. **Or route** (`routes`, kind -> part): each question is answered by one part alone, the
+   one its predicted kind is routed to, so no part's strength is diluted by another's prompt;
+   kinds without a route get the merged prompt. See `routing`.
+
 Parameters of a part are those of the single strategy (`--set rag.k=6` applies to `rag` in
 `rag+lora` too) unless the combination overrides them: `--set rag+lora.rag.k=6`, or in TOML
 `[params."rag+lora".rag]`. `--set rag+lora.max_new_tokens=N` caps the combination's answers.

@@ -146,9 +146,12 @@ def describe_combinations() -> str:
         "and the question is asked bare, as in the examples); the answer goes through the adapter of the weight-"
         "changing part, of which there may be at most one. Part parameters are the single strategy's "
         "(--set rag.k=6 applies inside rag+lora) unless overridden for the combination: "
-        "--set rag+lora.rag.k=6. After the single strategies, `advisor evaluate` runs the combination of the "
-        "per-kind winners when they beat the overall leader significantly on their kinds (--no-combine to "
-        "skip).")
+        "--set rag+lora.rag.k=6. A combination can route instead of merging: with "
+        "--set 'rag+few_shot.routes={\"style\": \"few_shot\", \"fact\": \"rag\"}' each question goes to the part "
+        "for its kind, predicted from the question text by a classifier learned on the train questions (kinds "
+        "not listed get the merged prompt). After the single strategies, `advisor evaluate` runs the combination "
+        "of the per-kind winners, routed by kind, when they beat the overall leader significantly on their kinds "
+        "(--no-combine to skip).")
 
 
 class _Caps:
