@@ -69,8 +69,8 @@ def _stability(ranking: Ranking) -> list[str]:
     lines = ["## How sure", "", f"{cell(ranking.decision.pick or 'No pick')} wins {s.pick_share:.0%} of "
              f"{s.resamples:,} bootstrap resamples (settled at {s.threshold:.0%} or more){others}."]
     if s.probes_to_settle:
-        lines += [f"About {s.probes_to_settle:,} test probes (now {s.probes_now}) would tell "
-                  f"{cell(ranking.decision.pick)} and {cell(s.rival)} apart."]
+        lines += [f"At the difference measured, about {s.probes_to_settle:,} test probes (now {s.probes_now}) give an "
+                  f"80% chance of telling {cell(ranking.decision.pick)} and {cell(s.rival)} apart."]
     lines += [""] + [f"- {cell(c.describe())}" for c in ranking.crossings]
     return lines + [""]
 
