@@ -1,11 +1,12 @@
 """Combination strategies: the class a `+` name builds, its parameters, and how it fits its parts
-and answers with their merged prompt."""
+and answers, with their merged prompt or, given routes, with one part per question."""
 
 from __future__ import annotations
 
 import dataclasses
 import keyword
 import time
+from collections import Counter
 from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field, create_model, field_validator
@@ -323,9 +324,7 @@ class CombinationStrategy(Strategy):
                                 "prompt_from": {k: list(v) for k, v in self.merge_info_.items()},
                                 "reused_parts": [p for p, i in self.parts_info_.items() if i["reused"]]}
         if getattr(self, "router_", None) is not None:
-            answered_by: dict[str, int] = {}
-            for _, who in self.routed_.values():
-                answered_by[who] = answered_by.get(who, 0) + 1
+            answered_by = dict(Counter(who for _, who in self.routed_.values()))
             info["routing"] = {"routes": dict(self.params.routes), "answered_by": answered_by,
                                "dev_routed_right": self.dev_routing_,
                                "test_routed_right": {"right": sum(r for r, _ in self.routed_.values()),
