@@ -3,7 +3,7 @@
 Merging every part into one prompt can cost a part what it carries: on the sample corpus,
 retrieved chunks next to few-shot support replies made the small model lose the replies' closing
 line (`style` 1 of 6 merged against 3 of 6 with the examples alone), and the examples cost
-retrieval a third of its chained questions. A routed combination keeps each part's strength by
+retrieval two of the three chained questions it got right (`multi_hop` 1 of 15 against 3). A routed combination keeps each part's strength by
 construction: every question is answered by one part alone, chosen by the question's kind.
 
 A live question carries no kind label, so the kind is predicted from the question text: a
