@@ -126,7 +126,8 @@ def test_run_writes_each_result_and_the_reports(tmp_path, registered):
     assert (run_dir / "report.md").is_file()
     baseline = run.strategies[0]
     assert baseline.cost.per_query_usd is not None and baseline.latency.p95_s >= baseline.latency.p50_s
-    assert baseline.peak_memory.scope == "strategy" and baseline.peak_memory.mb > 10
+    # "process" where the kernel ignores the peak reset (tests/test_peak_memory.py covers both).
+    assert baseline.peak_memory.scope in ("strategy", "process") and baseline.peak_memory.mb > 10
     assert "peak RSS" in (run_dir / "report.md").read_text() and "peak RSS" in (run_dir / "report.html").read_text()
 
 
