@@ -2,18 +2,68 @@
 multiple-choice accuracy of strategies with chosen params, and the training loss, so that what
 stops fine-tuning from learning forward facts can be found by small experiments.
 
-Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N]
+Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N] [--artifacts DIR]
        RUN [RUN ...] where RUN is NAME or NAME:param=value,param=value
        e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
        lora:data=corpus,documents_as=chat,budget=until_memorized,max_steps=60,recall_every=10
 
-Each trained adapter and the baseline are also asked the forward questions in the documents' own
-form ("X is the mentor of" -> choices, no chat; "forward in document form"), beside the chat
-questions, and the documents' cloze recall is printed: a fact not memorized (low recall, low
-document-form forward) needs more passes or a higher learning rate; a fact memorized but not
-reached through a chat question (high document-form forward, chat forward near chance) points at
-the mismatch between raw-text training and chat questions, which `documents_as=chat` (each
-document as the assistant's reply, in the chat template) is there to test.
+Each probe is asked two ways. As a chat question ("Whose mentor is X?"), the way `advisor
+evaluate` asks it. And in the documents' own form, no chat, the way Berglund et al. (2023)
+tested: forward "X is the mentor of" -> choices, reverse "The mentor of Y is" -> choices, each
+choice scored as the continuation; for a retriever, after the chunks it found for the question.
+Each trained adapter's cloze recall of the documents is printed too: a fact not memorized (low
+recall, low document-form forward) needs more passes or a higher learning rate; a fact memorized
+but not reached through a chat question (high document-form forward, chat forward near chance)
+points at the mismatch between raw-text training and chat questions. Every run after the first
+is compared with the first on the same probes: the difference, its paired 95% interval and
+McNemar's exact p. `--artifacts DIR` keeps the adapters, so a second run measures them again
+without training.
+
+Measured on the whole corpus (24 people), 2 shared AVX2 cores, fp32, seed 0. The training runs
+were planned with the same number of tokens (60 steps of 8 windows of 256 tokens, or 120 of 8 of
+128); the two marked * ran side by side with a third run, one thread each, and the 30-minute safety
+limit stopped them after 73 and 75 of their 120 steps. The figures come from separate invocations
+of these runs, each starting with baseline (the same baseline figures every time):
+
+    python benchmarks/reversal_curse.py --artifacts runs baseline rag \
+        lora:data=corpus,max_steps=60,gradient_checkpointing=false \
+        lora:data=corpus,paraphrases_per_fact=3,max_steps=120,max_length=128,gradient_checkpointing=false \
+        augmented_ft:data=corpus,max_steps=120,gradient_checkpointing=false \
+        augmented_ft:data=corpus,max_steps=120,reversal_rewordings=4,gradient_checkpointing=false
+
+| run | chat forward | chat reverse | forward, document form | reverse, document form | recall |
+|---|---|---|---|---|---|
+| baseline | 5/24 | 7/24 | 8/24 (CI 17-54%) | 6/24 (CI 8-42%) | 0% |
+| rag (document form after the retrieved chunks) | 5/24 | 10/24 | 24/24 | 23/24 | - |
+| lora on the documents (FT-reg) | 5/24 | 7/24 | 15/24 (CI 42-83%) | 6/24 | 25% |
+| lora, 3 paraphrases per fact (FT-par), 73 steps* | 8/24 | 4/24 | 22/24 (CI 79-100%) | 8/24 (CI 17-54%) | 66% |
+| augmented_ft, default mix | 4/24 | 4/24 | 24/24 | 9/24 (CI 21-58%) | 100% |
+| augmented_ft, 4 rewordings per reversal, 75 steps* | 6/24 | 5/24 | 23/24 (CI 88-100%) | 8/24 (CI 17-54%) | 72% |
+
+Against the baseline, on the same probes (paired 95% interval, McNemar's exact p): rag +67 and
++71 points in document form (p<0.001 both); lora forward +29 (+4 to +54, p=0.065), reverse +0;
+FT-par forward +58 (+33 to +83, p=0.001), reverse +8 (-12 to +29, p=0.73); augmented_ft with
+the default mix forward +67 (+46 to +83, p<0.001), reverse +12 (-17 to +38, p=0.55); with 4 rewordings per reversal forward +62 (+38 to +83,
+p<0.001), reverse +8 (-21 to +33, p=0.77).
+
+What it shows, in the paper's own test form: retrieval reads the statement in either direction;
+fine-tuning learns the direction it was trained on (forward up, reverse at the baseline), and
+only as far as it memorized (plain documents: recall 25%, +29 points; with paraphrases of each
+fact, recall 66-100% and +58 to +67 points). Training on reversed statements has not yet moved the
+reverse direction past the baseline: the default mix makes 24 reversals beside 360 forward
+paraphrases (2.7% of the training tokens), and 4 rewordings of each reversal (16.5% of the tokens)
+gave 8/24 after 75 steps, the same as FT-par without any reversal. A reversal is stated 5 times
+per pass against the forward fact's 25 (5 phrasings in the document, again as statements, and 3
+paraphrases of each), and 75 steps are about 5 passes: the reverse statements are far from
+memorized. Next: `reversal_rewordings=8`, `filler=drop`, `global_links_per_doc=0` and the full
+120 steps (or more) on a quiet machine.
+
+Asked as chat questions, no strategy is above the baseline, rag included: with the right
+biography retrieved (checked on the first four questions), the 135M model still ranks other
+names above the one it has just read when the question's form differs from the text's, so on
+this corpus the chat probes do not separate the strategies.
+
+Earlier runs, on parts of the corpus:
 
 Measured on 2 shared AVX2 cores, fp32, seed 0, `--people 16` (the first 16 biographies):
 
@@ -106,16 +156,30 @@ def small_corpus(people: int, mixed: bool = False) -> str:
     return str(folder)
 
 
-def document_form_forward(model, tokenizer, probes) -> list[bool]:
-    """Forward probes asked in the documents' own form, no chat: the evidence sentence cut before
-    the answer ("X is the mentor of"), each choice scored as its continuation. Tells a fact that
-    was not learned from one that was learned but is not reached through a chat question."""
+def document_form_prompt(probe) -> str:
+    """The probe's fact as the documents would state it, cut before the answer: "X is the mentor
+    of" for a forward probe; for a reverse one, the reversed statement ("The mentor of Y is"),
+    the prompt form of Berglund et al.'s reverse test."""
+    from advisor.training.augmentation import reverse_sentence
+
+    statement = probe.evidence if probe.kind == "fact" else reverse_sentence(probe.evidence)
+    return statement[:statement.rindex(probe.answer)].rstrip()
+
+
+def document_form(model, tokenizer, probes, contexts: list[str] | None = None) -> list[bool]:
+    """Probes asked in the documents' own form, no chat, each choice scored as the continuation
+    of `document_form_prompt`. Tells a fact that was not learned from one that was learned but
+    is not reached through a chat question, in either direction. `contexts`: text put before each
+    prompt (the chunks a retriever found for the probe's question), as Berglund et al.'s
+    in-context test puts the statement before it."""
     import torch
 
     correct = []
-    for probe in probes:
-        prompt_ids = tokenizer.encode(probe.evidence[:probe.evidence.rindex(probe.answer)].rstrip(),
-                                      add_special_tokens=False)
+    for index, probe in enumerate(probes):
+        prompt = document_form_prompt(probe)
+        if contexts is not None:
+            prompt = contexts[index] + "\n\n" + prompt
+        prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
         scores = []
         for choice in probe.choices:
             ids = tokenizer.encode(" " + choice, add_special_tokens=False)
@@ -127,6 +191,17 @@ def document_form_forward(model, tokenizer, probes) -> list[bool]:
     return correct
 
 
+def paired_line(label: str, reference: list[bool], correct: list[bool]) -> str:
+    """A run against the first one on the same probes: the difference in points, its paired 95%
+    interval, and McNemar's exact p."""
+    from advisor.analysis.statistics import mcnemar_exact, paired_bootstrap_diff_ci
+
+    low, high = paired_bootstrap_diff_ci(correct, reference)
+    _, _, p = mcnemar_exact(correct, reference)
+    gain = (sum(correct) - sum(reference)) / len(correct)
+    return f"{label} {gain:+.0%} (paired 95% CI {low:+.0%} to {high:+.0%}, McNemar p={p:.3f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("runs", nargs="+")
@@ -134,6 +209,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--people", type=int, default=None, help="generate a smaller biography corpus of N "
                         "people (same generator and seed as corpora/reversal) instead of reading --corpus")
+    parser.add_argument("--artifacts", default=None, help="keep trained adapters in this folder, so a second "
+                        "run with the same params measures them again without training (default: a "
+                        "temporary folder, removed at the end)")
     parser.add_argument("--mixed", action="store_true", help="with --people: every second person's forward "
                         "question in the train split (mixed training); only the others are scored")
     args = parser.parse_args()
@@ -154,7 +232,9 @@ def main() -> None:
     corpus = load_corpus(args.corpus)
     probes = read_probes(Path(args.corpus) / "probes.jsonl")
     test = probes.split("test")
-    with tempfile.TemporaryDirectory() as tmp:
+    first: dict[str, list[bool]] = {}  # the first run's per-probe results, the reference for the others
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.artifacts or scratch
         for run in args.runs:
             name, params = parse_run(run)
             strategy = make_strategy(name, params)
@@ -167,23 +247,49 @@ def main() -> None:
             answers = strategy.answer(test)
             info = strategy.fit_info() if hasattr(strategy, "fit_info") else {}
             line = [f"{run}:"]
+            results: dict[str, list[bool]] = {}
             for kind, label in (("fact", "forward"), ("reversal", "reverse")):
                 correct = [a.text == p.answer for p, a in zip(test, answers) if p.kind == kind]
+                if not correct:
+                    continue
+                results[label] = correct
                 low, high = bootstrap_ci(correct)
                 line.append(f"{label} {sum(correct)}/{len(correct)} ({sum(correct) / len(correct):.0%}, "
                             f"95% CI {low:.0%}-{high:.0%})")
             picked = Counter(a.text for a in answers)
             line.append(f"fit {fit_s:.0f} s")
             hf = strategy.backend_.unwrap() if getattr(strategy, "adapter_path_", None) else backend.unwrap()
+            retrieves = hasattr(strategy, "retrieve")
             if getattr(strategy, "adapter_path_", None) or name == "baseline":
                 line.append(f"document recall {recall(hf.model, hf.tokenizer, cloze_items(corpus)):.0%}")
-                plain = document_form_forward(hf.model, hf.tokenizer, [p for p in test if p.kind == "fact"])
-                line.append(f"forward in document form {sum(plain)}/{len(plain)}")
+            if getattr(strategy, "adapter_path_", None) or name == "baseline" or retrieves:
+                for kind, label in (("fact", "forward"), ("reversal", "reverse")):
+                    stated = [p for p in test if p.kind == kind and p.evidence and p.answer in p.evidence]
+                    if not stated:
+                        continue
+                    contexts = None
+                    if retrieves:  # the same question in the documents' form, after the chunks found for it
+                        contexts = ["\n\n".join(d.page_content.strip() for d in docs)
+                                    for docs in strategy.retrieve([p.question for p in stated])]
+                    plain = document_form(hf.model, hf.tokenizer, stated, contexts)
+                    results[f"{label} in document form"] = plain
+                    low, high = bootstrap_ci(plain)
+                    where = ", after the retrieved chunks" if retrieves else ""
+                    line.append(f"{label} in document form{where} {sum(plain)}/{len(plain)} "
+                                f"(95% CI {low:.0%}-{high:.0%})")
             if "steps" in info:
-                line.append(f"steps {info['steps']}, loss {info['train_loss_first']} -> {info['train_loss_last']}")
+                cut = ", stopped by the time limit" if info.get("stopped_by_time_limit") else ""
+                line.append(f"steps {info['steps']} of {info.get('planned_steps')}{cut}, "
+                            f"loss {info['train_loss_first']} -> {info['train_loss_last']}")
             line.append(f"most picked choice x{picked.most_common(1)[0][1]}")
             print("; ".join(line), flush=True)
-            for key in ("stopped_by", "recall_checks", "train_token_share_by_type", "augmented_by_type"):
+            if first:
+                print(f"    against {args.runs[0]}, same probes: " + "; ".join(
+                    paired_line(label, first[label], correct)
+                    for label, correct in results.items() if label in first), flush=True)
+            else:
+                first = results
+            for key in ("recall_checks", "train_token_share_by_type", "augmented_by_type"):
                 if key in info:
                     print(f"    {key}: {info[key]}", flush=True)
 

@@ -185,3 +185,15 @@ def test_lora_ft_par_adds_rewordings_of_facts_and_ft_reg_does_not(tmp_path):
     assert sum(e.input_ids.count(0) for e in paraphrased) == 6  # 3 facts x 2 rewordings, each ending in eos
     assert par.extra_fit_info()["paraphrases"]["augmentation"] == TEMPLATE_FALLBACK
     assert AugmentedParams().paraphrases_per_fact == 3
+
+
+def test_reversal_rewordings_restate_each_reversal_in_its_direction():
+    small = FakeBackend("smollm2-135m")
+    items, info = augment(BIOS, small, small, AugmentationMix(paraphrases_per_fact=1, reversal_rewordings=2,
+                                                            global_links_per_doc=0))
+    reversals = [a.text for a in items if a.type == "reversal"]
+    assert info["augmented_by_type"]["reversal"] == 6  # 2 reversible facts x (the reversal + 2 rewordings)
+    mentor = [text for text in reversals if "Quorvel Dask" in text]
+    assert len(mentor) == 3 and len(set(mentor)) == 3
+    # each rewording keeps the reversed direction: the mentee is named before the mentor
+    assert all(text.index("Brima Tolk") < text.index("Quorvel Dask") for text in mentor)

@@ -46,6 +46,9 @@ class AugmentationMix(BaseModel):
     paraphrases_per_fact: int = Field(3, ge=0, le=8, description="rewordings written for each sentence that states "
                                       "a fact (a name, a number or a reversible relation)")
     reversals: bool = Field(True, description="add the reversal of every sentence the reversal rule handles")
+    reversal_rewordings: int = Field(0, ge=0, le=8, description="with reversals: rewordings of each reversal "
+                                     "(attributed to its document), so that a reversed fact is stated about as "
+                                     "often as the forward one's paraphrases")
     global_links_per_doc: int = Field(10, ge=0, description="cross-document links per document (0: none)")
     filler: Literal["once", "drop"] = Field("once", description="sentences with no fact: kept once, never "
                                             "reworded, or dropped")
@@ -198,6 +201,14 @@ def states_a_fact(sentence: str) -> bool:
     return bool(_names(rest))
 
 
+def reversal_statements(reversed_: str, doc_title: str, doc_id: str, rewordings: int, method: str) -> list[Augmented]:
+    """A reversal and its rewordings. The forward fact is stated in every phrasing the document
+    uses and in each of their paraphrases, its reversal once; rewording the reversal narrows
+    that gap (the rewordings keep its direction)."""
+    texts = [reversed_] + [paraphrase_sentence(reversed_, doc_title, variant) for variant in range(rewordings)]
+    return [Augmented(text=text, type="reversal", source_doc=doc_id, method=method) for text in texts]
+
+
 def template_augment(corpus: Corpus, mix: AugmentationMix | None = None) -> list[Augmented]:
     """Local (rewordings and reversal of each fact) and global (facts from two documents that name
     the same thing, joined) augmentation without a teacher."""
@@ -217,7 +228,7 @@ def template_augment(corpus: Corpus, mix: AugmentationMix | None = None) -> list
                                      source_doc=doc.id, method="template"))
             reversed_ = reverse_sentence(sentence) if mix.reversals else None
             if reversed_:
-                out.append(Augmented(text=reversed_, type="reversal", source_doc=doc.id, method="template"))
+                out += reversal_statements(reversed_, title, doc.id, mix.reversal_rewordings, "template")
             for name in _names(sentence):
                 by_name[name].append((doc.id, sentence))
     out += _links(by_name, mix.global_links_per_doc)
@@ -291,7 +302,11 @@ def teacher_augment(corpus: Corpus, teacher: Backend, mix: AugmentationMix | Non
                 lines = lines[:mix.paraphrases_per_fact] + [lines[-1]]
                 kinds.append("reversal")
             for line, kind in zip(lines, kinds):
-                out.append(Augmented(text=line, type=kind, source_doc=doc.id, method="teacher"))
+                if kind == "reversal":
+                    out += reversal_statements(line, document_title(doc.id), doc.id, mix.reversal_rewordings,
+                                               "teacher")
+                else:
+                    out.append(Augmented(text=line, type=kind, source_doc=doc.id, method="teacher"))
     if mix.global_links_per_doc:
         out += _teacher_links(corpus, teacher, mix.global_links_per_doc, 2 * max_new_tokens, progress)
     return out
