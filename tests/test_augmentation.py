@@ -197,3 +197,16 @@ def test_reversal_rewordings_restate_each_reversal_in_its_direction():
     assert len(mentor) == 3 and len(set(mentor)) == 3
     # each rewording keeps the reversed direction: the mentee is named before the mentor
     assert all(text.index("Brima Tolk") < text.index("Quorvel Dask") for text in mentor)
+
+
+def test_teacher_reversals_are_reworded_too():
+    teacher = FakeBackend("big-teacher", scripted={
+        "Rewrite the statement": "The Platform team has Dana Okafor as its lead.\nThe Platform team is led by Dana.",
+        "Write up to five": "Dana Okafor's team sits in the Porto office."})
+    mix = AugmentationMix(paraphrases_per_fact=1, reversal_rewordings=3, global_links_per_doc=0)
+    items = teacher_augment(CORPUS, teacher, mix)
+    reversals = [a.text for a in items if a.type == "reversal"]
+    assert len(reversals) == 2 * (1 + 3)  # the teacher's reversal of each of 2 facts, and 3 rewordings of it
+    assert sum(text.endswith("The Platform team is led by Dana.") or "the Platform team is led by Dana." in text
+               for text in reversals) == len(reversals)
+    assert all(a.method == "teacher" for a in items)
