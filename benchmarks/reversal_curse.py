@@ -173,25 +173,20 @@ def document_form_prompt(probe) -> str:
 
 def document_form(model, tokenizer, probes, contexts: list[str] | None = None) -> list[bool]:
     """Probes asked in the documents' own form, no chat, each choice scored as the continuation
-    of `document_form_prompt`. Tells a fact that was not learned from one that was learned but
-    is not reached through a chat question, in either direction. `contexts`: text put before each
-    prompt (the chunks a retriever found for the probe's question), as Berglund et al.'s
-    in-context test puts the statement before it."""
-    import torch
+    of `document_form_prompt` (the influence analysis' scorer: summed log-probability of a target
+    after its context). Tells a fact that was not learned from one that was learned but is not
+    reached through a chat question, in either direction. `contexts`: text put before each prompt
+    (the chunks a retriever found for the probe's question), as Berglund et al.'s in-context test
+    puts the statement before it."""
+    from advisor.influence.measurement import model_scorer
 
+    score = model_scorer(model, tokenizer)
     correct = []
     for index, probe in enumerate(probes):
         prompt = document_form_prompt(probe)
         if contexts is not None:
             prompt = contexts[index] + "\n\n" + prompt
-        prompt_ids = tokenizer.encode(prompt, add_special_tokens=False)
-        scores = []
-        for choice in probe.choices:
-            ids = tokenizer.encode(" " + choice, add_special_tokens=False)
-            with torch.inference_mode():
-                logits = model(input_ids=torch.tensor([prompt_ids + ids])).logits[0].float()
-            logprobs = torch.log_softmax(logits, dim=-1)
-            scores.append(sum(float(logprobs[len(prompt_ids) + i - 1, t]) for i, t in enumerate(ids)))
+        scores = score([(prompt, " " + choice) for choice in probe.choices])
         correct.append(probe.choices[max(range(len(scores)), key=scores.__getitem__)] == probe.answer)
     return correct
 
@@ -265,9 +260,10 @@ def main() -> None:
             line.append(f"fit {fit_s:.0f} s")
             hf = strategy.backend_.unwrap() if getattr(strategy, "adapter_path_", None) else backend.unwrap()
             retrieves = hasattr(strategy, "retrieve")
-            if getattr(strategy, "adapter_path_", None) or name == "baseline":
+            own_weights = bool(getattr(strategy, "adapter_path_", None)) or name == "baseline"
+            if own_weights:
                 line.append(f"document recall {recall(hf.model, hf.tokenizer, cloze_items(corpus)):.0%}")
-            if getattr(strategy, "adapter_path_", None) or name == "baseline" or retrieves:
+            if own_weights or retrieves:
                 for kind, label in (("fact", "forward"), ("reversal", "reverse")):
                     stated = [p for p in test if p.kind == kind and p.evidence and p.answer in p.evidence]
                     if not stated:
