@@ -53,6 +53,19 @@ def test_reports_are_answered_by_their_own_document_only():
         assert all(probe.answer not in text for name, text in docs.items() if name != probe.source_doc)
 
 
+def test_each_report_fact_is_a_sentence_that_names_its_event():
+    """A fact's sentence read alone (a retrieved chunk, a training window, the document-form
+    probe cut before the answer) must still say which event it is about."""
+    docs, probes = injection_corpus(seed=2, count=6)
+    for probe in probes:
+        event = probe.source_doc.removesuffix(".md").replace("-", " ")
+        assert probe.evidence in docs[probe.source_doc]
+        assert probe.evidence.endswith(".") and probe.answer in probe.evidence
+        assert event in probe.evidence.lower()
+        stem = probe.evidence[:probe.evidence.rindex(probe.answer)]
+        assert sum(stem in text for text in docs.values()) == 1  # the prompt before the answer is unique
+
+
 def test_shipped_samples_are_what_the_generator_writes():
     from pathlib import Path
 

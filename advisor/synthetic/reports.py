@@ -45,13 +45,22 @@ def make_reports(seed: int, count: int) -> list[Report]:
     return reports
 
 
+def fact_sentences(r: Report) -> tuple[str, str, str]:
+    """The report's three facts, each a sentence that names its event, so that a sentence read
+    alone (a retrieved chunk, a training window, a probe's evidence) still says which event it is
+    about: the organiser, the attendance, the cup's winner."""
+    event = r.event[0].upper() + r.event[1:]
+    return (f"{event} was organised by {r.organiser}.",
+            f"{event} drew {r.attendance} visitors over the three days, according to the organisers.",
+            f"The {r.prize} at {r.event} was won by {r.winner}.")
+
+
 def report_text(r: Report) -> str:
     title = r.event.removeprefix("the ")
+    organiser, attendance, winner = fact_sentences(r)
     return (f"# {title.title()} draws crowds to {r.place}\n\n"
             f"{r.place.upper()}: {r.event[0].upper() + r.event[1:]} took place in {r.place} this {r.month}. "
-            f"The event was organised by {r.organiser}. "
-            f"Some {r.attendance} visitors came over the three days, according to the organisers. "
-            f"The {r.prize} was won by {r.winner}. "
+            f"{organiser} {attendance} {winner} "
             "Local traders said the weekend had been busy, and the town council called it a success. "
             "Next year's dates have not yet been announced.\n")
 
@@ -62,12 +71,13 @@ def report_probes(reports: list[Report], rng: random.Random) -> list[Probe]:
     winners = [r.winner for r in reports]
     probes = []
     for index, r in enumerate(reports, 1):
+        organiser, attendance, winner = fact_sentences(r)
         probes.append(choice_probe(f"inj-{index:03d}-a", f"Who organised {r.event} in {r.place}?", r.organiser,
-                                   organisers, "fact", r.doc_id, rng))
+                                   organisers, "fact", r.doc_id, rng, evidence=organiser))
         probes.append(choice_probe(f"inj-{index:03d}-b", f"How many visitors came to {r.event} in {r.place}?",
-                                   r.attendance, attendances, "fact", r.doc_id, rng))
+                                   r.attendance, attendances, "fact", r.doc_id, rng, evidence=attendance))
         probes.append(choice_probe(f"inj-{index:03d}-c", f"Who won the {r.prize} at {r.event}?", r.winner,
-                                   winners, "fact", r.doc_id, rng))
+                                   winners, "fact", r.doc_id, rng, evidence=winner))
     return probes
 
 
