@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from advisor.strategy.answer_length import AnswerLengthParams
 from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.base import Backend, GenerationRequest, Message
+from advisor.strategy.prompts import cloze_form
 from advisor.inputs.corpus import Corpus
 from advisor.errors import NotFittedError
 from advisor.inputs.probes import Probe
@@ -103,18 +104,20 @@ class Strategy:
                              lengths: AnswerLengthParams | None = None, *, sources: list[list[str]] | None = None,
                              progress: Progress | None = None) -> list[Answer]:
         """Answer each probe from its prepared messages: choices by log-likelihood where the
-        backend can, free generation otherwise, in the backend's batches. `lengths` caps each
-        answer by its probe's kind (the defaults when a strategy has no such params)."""
+        backend can, each option scored as the reply to the question asked without its listed
+        options (`cloze_form`), free generation otherwise, in the backend's batches. `lengths`
+        caps each answer by its probe's kind (the defaults when a strategy has no such params)."""
         lengths = lengths or AnswerLengthParams()
         sources = sources or [[] for _ in probes]
         answers: dict[int, Answer] = {}
         generate_at = []
         for index, probe in enumerate(probes):
             if probe.choices and backend.supports_loglikelihood:
-                scores, elapsed = backend.timed_loglikelihood(messages[index], probe.choices)
+                asked = cloze_form(messages[index])
+                scores, elapsed = backend.timed_loglikelihood(asked, probe.choices)
                 best = max(range(len(scores)), key=scores.__getitem__)
                 answers[index] = Answer(probe_id=probe.id, text=probe.choices[best],
-                                        input_tokens=backend.count_message_tokens(messages[index]),
+                                        input_tokens=backend.count_message_tokens(asked),
                                         output_tokens=backend.count_tokens(probe.choices[best]),
                                         latency_s=elapsed, compute_s=elapsed, sources=sources[index])
             else:

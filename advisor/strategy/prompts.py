@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
 from advisor.backends.base import Message
 from advisor.inputs.probes import Probe
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer the question briefly and precisely."
 
 
+_LISTED_OPTIONS = re.compile(r"\nOptions:\n(?:- [^\n]*\n)+Answer with one of the options\.")
+
+
 def question_text(probe: Probe) -> str:
-    """The user-visible question; multiple-choice probes list their options."""
+    """The user-visible question; multiple-choice probes list their options, so that a model
+    answering in free text can pick one (`cloze_form` takes them out again where each option is
+    scored instead)."""
     if probe.choices:
         options = "\n".join(f"- {choice}" for choice in probe.choices)
         return f"{probe.question}\nOptions:\n{options}\nAnswer with one of the options."
     return probe.question
+
+
+def cloze_form(messages: list[Message]) -> list[Message]:
+    """The messages with every listed-options block `question_text` wrote taken out of the user
+    turns: the form in which each option is scored as the reply (log-likelihood). A listed option
+    is text the model has just read, and a small model's pull towards repeating one of them
+    outweighs what the question asks: on corpora/injection, rag with the report retrieved picked
+    the right option 15 times in 48 with the options listed and 44 times asked alone, and the
+    baseline stayed near chance either way. (OLMES, Gu et al. 2024, calls these the
+    multiple-choice and the cloze formulation, and uses the cloze one for models that cannot yet
+    answer by letter.)"""
+    return [{**m, "content": _LISTED_OPTIONS.sub("", m["content"])} if m.get("role") == "user" else m
+            for m in messages]
 
 
 def chat(system: str, user: str, examples: list[tuple[str, str]] | None = None) -> list[Message]:
