@@ -109,22 +109,18 @@ class Strategy:
         caps each answer by its probe's kind (the defaults when a strategy has no such params)."""
         lengths = lengths or AnswerLengthParams()
         sources = sources or [[] for _ in probes]
+        progress = progress or Progress(enabled=False)
+        scored = backend.supports_loglikelihood
+        scored_at = [i for i, probe in enumerate(probes) if probe.choices and scored]
+        generate_at = [i for i, probe in enumerate(probes) if not (probe.choices and scored)]
         answers: dict[int, Answer] = {}
-        generate_at = []
-        for index, probe in enumerate(probes):
-            if probe.choices and backend.supports_loglikelihood:
-                asked = cloze_form(messages[index])
-                scores, elapsed = backend.timed_loglikelihood(asked, probe.choices)
-                best = max(range(len(scores)), key=scores.__getitem__)
-                answers[index] = Answer(probe_id=probe.id, text=probe.choices[best],
-                                        input_tokens=backend.count_message_tokens(asked),
-                                        output_tokens=backend.count_tokens(probe.choices[best]),
-                                        latency_s=elapsed, compute_s=elapsed, sources=sources[index])
-            else:
-                generate_at.append(index)
+        if scored_at:
+            with progress.bar(f"{self.name}: scoring choices", total=len(scored_at), unit="probe") as bar:
+                for index in scored_at:
+                    answers[index] = self._choose(backend, probes[index], messages[index], sources[index])
+                    bar.update(1)
         requests = [GenerationRequest(messages=messages[i], max_new_tokens=lengths.limit_for(probes[i]))
                     for i in generate_at]
-        progress = progress or Progress(enabled=False)
         with progress.bar(f"{self.name}: answering", total=len(requests), unit="probe") as bar:
             completions = backend.generate(requests, progress=bar.update)
         for index, completion in zip(generate_at, completions):
@@ -133,3 +129,13 @@ class Strategy:
                                     latency_s=completion.latency_s, compute_s=completion.compute_s,
                                     sources=sources[index], error=completion.error)
         return [answers[i] for i in range(len(probes))]
+
+    @staticmethod
+    def _choose(backend: Backend, probe: Probe, messages: list[Message], sources: list[str]) -> Answer:
+        """The option with the highest log-likelihood as the reply to the question in cloze form."""
+        asked = cloze_form(messages)
+        scores, elapsed = backend.timed_loglikelihood(asked, probe.choices)
+        best = max(range(len(scores)), key=scores.__getitem__)
+        return Answer(probe_id=probe.id, text=probe.choices[best], input_tokens=backend.count_message_tokens(asked),
+                      output_tokens=backend.count_tokens(probe.choices[best]), latency_s=elapsed, compute_s=elapsed,
+                      sources=sources)
