@@ -7,8 +7,10 @@ Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people
        e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
        lora:data=corpus,documents_as=chat,budget=until_memorized,max_steps=60,recall_every=10
 
-Each probe is asked two ways. As a chat question ("Whose mentor is X?"), the way `advisor
-evaluate` asks it. And in the documents' own form, no chat, the way Berglund et al. (2023)
+Any corpus whose probes carry their fact's sentence as `evidence` can be measured this way
+(`--corpus corpora/injection`: "forward" is then the fact as the report states it; that corpus
+has no reverse probes). Each probe is asked two ways. As a chat question ("Whose mentor is X?"),
+the way `advisor evaluate` asks it (each option scored as the reply). And in the documents' own form, no chat, the way Berglund et al. (2023)
 tested: forward "X is the mentor of" -> choices, reverse "The mentor of Y is" -> choices, each
 choice scored as the continuation; for a retriever, after the chunks it found for the question.
 Each trained adapter's cloze recall of the documents is printed too: a fact not memorized (low

@@ -121,8 +121,10 @@ class Strategy:
                     bar.update(1)
         requests = [GenerationRequest(messages=messages[i], max_new_tokens=lengths.limit_for(probes[i]))
                     for i in generate_at]
-        with progress.bar(f"{self.name}: answering", total=len(requests), unit="probe") as bar:
-            completions = backend.generate(requests, progress=bar.update)
+        completions = []
+        if requests:
+            with progress.bar(f"{self.name}: answering", total=len(requests), unit="probe") as bar:
+                completions = backend.generate(requests, progress=bar.update)
         for index, completion in zip(generate_at, completions):
             answers[index] = Answer(probe_id=probes[index].id, text=completion.text.strip(),
                                     input_tokens=completion.input_tokens, output_tokens=completion.output_tokens,
