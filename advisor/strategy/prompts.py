@@ -10,7 +10,9 @@ from advisor.inputs.probes import Probe
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer the question briefly and precisely."
 
 
-_LISTED_OPTIONS = re.compile(r"\nOptions:\n(?:- [^\n]*\n)+Answer with one of the options\.")
+_OPTIONS_HEADER = "Options:"
+_PICK_ONE = "Answer with one of the options."
+_LISTED_OPTIONS = re.compile(rf"\n{re.escape(_OPTIONS_HEADER)}\n(?:- [^\n]*\n)+{re.escape(_PICK_ONE)}")
 
 
 def question_text(probe: Probe) -> str:
@@ -19,7 +21,7 @@ def question_text(probe: Probe) -> str:
     scored instead)."""
     if probe.choices:
         options = "\n".join(f"- {choice}" for choice in probe.choices)
-        return f"{probe.question}\nOptions:\n{options}\nAnswer with one of the options."
+        return f"{probe.question}\n{_OPTIONS_HEADER}\n{options}\n{_PICK_ONE}"
     return probe.question
 
 
