@@ -10,8 +10,8 @@ Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people
 Any corpus whose probes carry their fact's sentence as `evidence` can be measured this way
 (`--corpus corpora/injection`: "forward" is then the fact as the report states it; that corpus
 has no reverse probes). Each probe is asked two ways. As a chat question ("Whose mentor is X?"),
-the way `advisor evaluate` asks it (each option scored as the reply). And in the documents' own form, no chat, the way Berglund et al. (2023)
-tested: forward "X is the mentor of" -> choices, reverse "The mentor of Y is" -> choices, each
+the way `advisor evaluate` asks it (each option scored as the reply). And in the documents' own
+form, no chat, the way Berglund et al. (2023) tested: forward "X is the mentor of" -> choices, reverse "The mentor of Y is" -> choices, each
 choice scored as the continuation; for a retriever, after the chunks it found for the question.
 Each trained adapter's cloze recall of the documents is printed too: a fact not memorized (low
 recall, low document-form forward) needs more passes or a higher learning rate; a fact memorized
@@ -234,6 +234,7 @@ def main() -> None:
     from advisor.training.recall_check import cloze_items, recall
     from advisor.strategy.contract import FitContext
     from advisor.strategy.registry import make_strategy
+    from strategies.rag import retrieved_text
 
     backend = make_backend("hf", "smollm2-135m", dtype="fp32", batch_size=16)
     corpus = load_corpus(args.corpus)
@@ -277,8 +278,7 @@ def main() -> None:
                         continue
                     contexts = None
                     if retrieves:  # the same question in the documents' form, after the chunks found for it
-                        contexts = ["\n\n".join(d.page_content.strip() for d in docs)
-                                    for docs in strategy.retrieve([p.question for p in stated])]
+                        contexts = [retrieved_text(docs) for docs in strategy.retrieve([p.question for p in stated])]
                     plain = document_form(hf.model, hf.tokenizer, stated, contexts)
                     results[f"{label} in document form"] = plain
                     low, high = bootstrap_ci(plain)

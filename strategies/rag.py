@@ -70,9 +70,14 @@ def chunk_source(doc) -> str:
     return f"{doc.metadata['doc_id']}#{doc.metadata['chunk_index']}"
 
 
+def retrieved_text(docs) -> str:
+    """The retrieved chunks as one context, in retrieval order."""
+    return "\n\n".join(d.page_content.strip() for d in docs)
+
+
 def rag_messages(params: RagParams, probe, docs) -> list[dict[str, str]]:
     """The prompt RAG sends: the system prompt, then the chunks and the question in the template."""
-    context = "\n\n".join(d.page_content.strip() for d in docs)
+    context = retrieved_text(docs)
     return chat(params.system_prompt, params.template.format(context=context, question=question_text(probe)))
 
 

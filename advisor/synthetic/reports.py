@@ -45,11 +45,15 @@ def make_reports(seed: int, count: int) -> list[Report]:
     return reports
 
 
+def sentence_start(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
 def fact_sentences(r: Report) -> tuple[str, str, str]:
     """The report's three facts, each a sentence that names its event, so that a sentence read
     alone (a retrieved chunk, a training window, a probe's evidence) still says which event it is
     about: the organiser, the attendance, the cup's winner."""
-    event = r.event[0].upper() + r.event[1:]
+    event = sentence_start(r.event)
     return (f"{event} was organised by {r.organiser}.",
             f"{event} drew {r.attendance} visitors over the three days, according to the organisers.",
             f"The {r.prize} at {r.event} was won by {r.winner}.")
@@ -59,7 +63,7 @@ def report_text(r: Report) -> str:
     title = r.event.removeprefix("the ")
     organiser, attendance, winner = fact_sentences(r)
     return (f"# {title.title()} draws crowds to {r.place}\n\n"
-            f"{r.place.upper()}: {r.event[0].upper() + r.event[1:]} took place in {r.place} this {r.month}. "
+            f"{r.place.upper()}: {sentence_start(r.event)} took place in {r.place} this {r.month}. "
             f"{organiser} {attendance} {winner} "
             "Local traders said the weekend had been busy, and the town council called it a success. "
             "Next year's dates have not yet been announced.\n")
