@@ -236,15 +236,25 @@ def _json_keys(probe: Probe) -> list[str] | None:
     return list(value) if isinstance(value, dict) and value else None
 
 
+# A literal character in a regex: anything but a metacharacter, or an escaped punctuation mark
+# (`\(`, `\.`); an escaped letter is a class (`\s`, `\d`), not text.
+_LITERAL = r"(?:[^\\.^$*+?{}\[\]|()]|\\[^A-Za-z0-9])+"
+
+
 def _literal_prefix(pattern: str) -> str | None:
     """'^Dear customer,.*' -> 'Dear customer,': the fixed opening a regex demands."""
-    match = re.match(r"\^((?:[^\\.^$*+?{}\[\]|()]|\\.)+)", pattern)
+    match = re.match(rf"\^({_LITERAL})", pattern)
     return re.sub(r"\\(.)", r"\1", match.group(1)).strip() or None if match else None
 
 
 def _literal_suffix(pattern: str) -> str | None:
-    match = re.search(r"((?:[^\\.^$*+?{}\[\]|()]|\\.)+)\$$", pattern)
+    match = re.search(rf"({_LITERAL})\$$", pattern)
     return re.sub(r"\\(.)", r"\1", match.group(1)).strip() or None if match else None
+
+
+def _shared(values: list[str | None]) -> str | None:
+    """The value every pattern demands, or None when they differ (each record its own act)."""
+    return values[0] if values and values[0] and len(set(values)) == 1 else None
 
 
 def _common_words(texts: list[str], *, at_end: bool) -> str | None:
@@ -282,8 +292,8 @@ def derived_candidates(prompt: str, failures: list[tuple[Probe, str]], train: li
             continue
         patterns = [p.schema_ for p in probes if isinstance(p.schema_, str)]
         references = [p.answer for p in examples + probes if p.answer.strip()]
-        opening = next(filter(None, map(_literal_prefix, patterns)), None) or _common_words(references, at_end=False)
-        closing = next(filter(None, map(_literal_suffix, patterns)), None) or _common_words(references, at_end=True)
+        opening = _shared(list(map(_literal_prefix, patterns))) or _common_words(references, at_end=False)
+        closing = _shared(list(map(_literal_suffix, patterns))) or _common_words(references, at_end=True)
         if opening or closing:
             parts = []
             if opening:

@@ -115,6 +115,19 @@ def test_derived_fixed_phrase_from_regex_and_shared_references():
     assert derived_candidates(prompt, [(fail, "Hello")], train) == []
 
 
+def test_derived_opening_only_when_every_pattern_demands_it():
+    from advisor.synthetic.records import exact_record_pattern
+
+    # An escaped letter is a class, not text: `^inform\s*\(` demands "inform", not "informs".
+    assert _literal_prefix(exact_record_pattern("inform(name[A])")) == "inform"
+    records = ["inform(name[A], genre[puzzle])", "recommend(name[B], genre[racing])"]
+    fails = [(Probe(id=f"f{i}", question=f"Write the record for this sentence: {i}", answer=r, kind="form",
+                    schema=exact_record_pattern(r), split="dev"), "no") for i, r in enumerate(records)]
+    (origin, prompt), = derived_candidates("Base.", fails, [])
+    # The records open with different acts, so no opening is demanded; all close with ")".
+    assert "begin your answer" not in prompt and 'end it with ")"' in prompt
+
+
 def test_module_imports_without_torch():
     code = "import sys, strategies.prompt_refinement; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

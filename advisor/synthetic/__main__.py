@@ -1,5 +1,6 @@
 """Write the synthetic sample corpora: `python -m advisor.synthetic corpora` (docs/ and
-probes.jsonl of corpora/reversal, corpora/injection and corpora/influence; their READMEs are kept)."""
+probes.jsonl of corpora/reversal, corpora/injection, corpora/influence, corpora/form and
+corpora/hierarchy; their READMEs are kept)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from pathlib import Path
 
 from advisor.inputs.probes import write_probes
 from advisor.synthetic.biographies import reversal_corpus
+from advisor.synthetic.hierarchy import hierarchy_corpus
 from advisor.synthetic.lineages import influence_corpus
+from advisor.synthetic.records import form_corpus
 from advisor.synthetic.reports import injection_corpus
 
-BUILDERS = {"reversal": reversal_corpus, "injection": injection_corpus, "influence": influence_corpus}
+BUILDERS = {"reversal": reversal_corpus, "injection": injection_corpus, "influence": influence_corpus,
+            "form": form_corpus, "hierarchy": hierarchy_corpus}
 
 
 def write_corpus(folder: Path, docs: dict[str, str], probes) -> None:
