@@ -1,5 +1,6 @@
 """ICL-augmented fine-tuning (after Lampinen et al., 2025): LoRA on the documents plus the
-inferences a teacher draws from them in context (rephrasings, reversals, cross-document links).
+inferences a teacher draws from them in context (rephrasings, reversals, cross-document links,
+syllogisms).
 
 Plain fine-tuning on "A leads B" rarely teaches "B is led by A"; training on the statements a
 model can infer in context narrows that gap. Every fact is reworded `paraphrases_per_fact` times
@@ -22,7 +23,7 @@ from advisor.training.examples import Example, qa_examples, statement_examples
 from strategies.lora import LoraParams, LoraStrategy
 
 AUGMENTED_FILE = "augmented.jsonl"
-AUGMENTED_TYPES = ("original", "paraphrase", "reversal", "global")
+AUGMENTED_TYPES = ("original", "paraphrase", "reversal", "global", "syllogism")
 
 
 class AugmentedParams(LoraParams, AugmentationMix):

@@ -87,7 +87,7 @@ class LoraStrategy(AdapterStrategy):
                 examples += text_examples(tokenizer, corpus_texts(ctx.corpus), p.max_length, "corpus")
             if p.paraphrases_per_fact:
                 mix = AugmentationMix(paraphrases_per_fact=p.paraphrases_per_fact, reversals=False,
-                                      global_links_per_doc=0)
+                                      global_links_per_doc=0, syllogisms=False)
                 items, self.paraphrase_info_ = augment(ctx.corpus, ctx.teacher, ctx.backend, mix)
                 examples += statement_examples(tokenizer, [a.text for a in items if a.type == "paraphrase"],
                                                p.max_length, "paraphrase")

@@ -210,3 +210,30 @@ def test_teacher_reversals_are_reworded_too():
     assert sum(text.endswith("The Platform team is led by Dana.") or "the Platform team is led by Dana." in text
                for text in reversals) == len(reversals)
     assert all(a.method == "teacher" for a in items)
+
+
+def test_syllogisms_follow_is_a_chains_across_documents():
+    corpus = Corpus(name="animals", documents=[
+        Document(id="glorp.md", source="glorp.md", text="Every glorp is covered in feathers. Glorps live in the hills."),
+        Document(id="blick.md", source="blick.md",
+                 text="The blick is a kind of glorp. Every blick eats moss. The zat is a breed of blick."),
+    ])
+    items = template_augment(corpus, AugmentationMix(paraphrases_per_fact=0, global_links_per_doc=0))
+    inferred = {(a.text, a.source_doc) for a in items if a.type == "syllogism"}
+    assert inferred == {
+        ("Every blick is covered in feathers.", "blick.md"),  # one step: the blick's family
+        ("Every zat eats moss.", "blick.md"),  # one step: the zat's kind
+        ("The zat is a kind of glorp.", "blick.md"),  # two steps, across the two documents
+        ("Every zat is covered in feathers.", "blick.md"),
+    }
+    assert all(a.method == "template" for a in items if a.type == "syllogism")
+    off = template_augment(corpus, AugmentationMix(paraphrases_per_fact=0, global_links_per_doc=0, syllogisms=False))
+    assert not any(a.type == "syllogism" for a in off)
+
+
+def test_syllogisms_stop_at_a_cycle_and_skip_what_is_stated():
+    from advisor.training.augmentation import syllogism_statements
+
+    statements = [("a.md", "The wug is a kind of dax."), ("b.md", "The dax is a kind of wug."),
+                  ("b.md", "Every dax can swim."), ("a.md", "Every wug can swim.")]
+    assert [a.text for a in syllogism_statements(statements)] == []

@@ -71,11 +71,10 @@ def family_text(family: Family) -> str:
 
 
 def kind_text(kind: Kind, family: Family) -> str:
-    breeds = " and the ".join(kind.breeds)
+    breeds = " ".join(f"The {breed} is a breed of {kind.name}." for breed in kind.breeds)
     return (f"# {plural(kind.name).capitalize()}\n\n"
-            f"The {kind.name} is a kind of {family.name}. Every {kind.name} eats {kind.diet}. "
-            f"Two breeds of {kind.name} are known: the {breeds}. Young {plural(kind.name)} stay with their "
-            "parents through their first winter.\n")
+            f"The {kind.name} is a kind of {family.name}. Every {kind.name} eats {kind.diet}. {breeds} "
+            f"Young {plural(kind.name)} stay with their parents through their first winter.\n")
 
 
 def hierarchy_probes(families: list[Family], rng: random.Random) -> list[Probe]:

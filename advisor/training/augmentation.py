@@ -52,6 +52,9 @@ class AugmentationMix(BaseModel):
     global_links_per_doc: int = Field(10, ge=0, description="cross-document links per document (0: none)")
     filler: Literal["once", "drop"] = Field("once", description="sentences with no fact: kept once, never "
                                             "reworded, or dropped")
+    syllogisms: bool = Field(True, description="add what follows from is-a statements across the corpus: "
+                             "'The X is a kind of Y.' with 'Every Y eats Z.' gives 'Every X eats Z.' "
+                             "(template rule; a teacher model draws such inferences in its global links)")
 
 
 # --- sentences -----------------------------------------------------------------------------------
@@ -209,9 +212,53 @@ def reversal_statements(reversed_: str, doc_title: str, doc_id: str, rewordings:
     return [Augmented(text=text, type="reversal", source_doc=doc_id, method=method) for text in texts]
 
 
+# --- template syllogisms -------------------------------------------------------------------------
+
+_CATEGORY = r"[\w-]+(?:\s[\w-]+){0,2}"
+_ISA = re.compile(rf"^(?:The|A|An)\s+(?P<x>{_CATEGORY}?)\s+is\s+an?\s+(?:kind|type|sort|breed|variety)\s+of\s+"
+                  rf"(?P<y>{_CATEGORY})\.$")
+_EVERY = re.compile(r"^(?:Every|Each)\s+(?P<rest>.+?)\.$")
+
+
+def syllogism_statements(statements: list[tuple[str, str]], max_depth: int = 4) -> list[Augmented]:
+    """What follows from is-a chains, wherever their links are stated (Lampinen et al. 2025's
+    syllogisms; Balesni et al. 2024: a fine-tuned model does not compose two facts it learned
+    apart). For each "The X is a kind of Y." every ancestor's "Every Y <property>." is restated
+    for X, and each ancestor above the parent is stated as X's kind. `statements` are
+    (document, sentence) pairs; a conclusion is attributed to the document that names X's kind."""
+    parents: dict[str, list[str]] = defaultdict(list)
+    where: dict[str, str] = {}
+    for doc_id, sentence in statements:
+        if m := _ISA.match(sentence):
+            parents[m["x"]].append(m["y"])
+            where.setdefault(m["x"], doc_id)
+    categories = sorted(set(parents) | {y for ys in parents.values() for y in ys}, key=len, reverse=True)
+    properties: dict[str, list[str]] = defaultdict(list)
+    for _, sentence in statements:
+        if m := _EVERY.match(sentence):
+            category = next((c for c in categories if m["rest"].startswith(c + " ")), None)
+            if category:
+                properties[category].append(m["rest"][len(category) + 1:])
+    stated = {sentence for _, sentence in statements}
+    out: list[Augmented] = []
+    for x in sorted(parents):
+        seen = {x}
+        frontier = [(y, 1) for y in parents[x]]
+        while frontier:
+            y, depth = frontier.pop(0)
+            if y in seen or depth > max_depth:
+                continue
+            seen.add(y)
+            texts = ([f"The {x} is a kind of {y}."] if depth > 1 else []) + [f"Every {x} {p}." for p in properties[y]]
+            out += [Augmented(text=t, type="syllogism", source_doc=where[x], method="template")
+                    for t in texts if t not in stated]
+            frontier += [(z, depth + 1) for z in parents.get(y, [])]
+    return out
+
+
 def template_augment(corpus: Corpus, mix: AugmentationMix | None = None) -> list[Augmented]:
     """Local (rewordings and reversal of each fact) and global (facts from two documents that name
-    the same thing, joined) augmentation without a teacher."""
+    the same thing, joined; what follows from is-a chains) augmentation without a teacher."""
     mix = mix or AugmentationMix()
     out: list[Augmented] = []
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -232,6 +279,8 @@ def template_augment(corpus: Corpus, mix: AugmentationMix | None = None) -> list
             for name in _names(sentence):
                 by_name[name].append((doc.id, sentence))
     out += _links(by_name, mix.global_links_per_doc)
+    if mix.syllogisms:
+        out += syllogism_statements([(doc.id, sentence) for doc in corpus.documents for sentence in sentences(doc.text)])
     return out
 
 
