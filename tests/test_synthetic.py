@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from advisor.training.augmentation import reverse_sentence, sentences
+import re
+
+from advisor.evaluation.scoring import score_answer
 from advisor.synthetic.biographies import mixed_split, reversal_corpus
+from advisor.synthetic.hierarchy import hierarchy_corpus
+from advisor.synthetic.records import form_corpus
 from advisor.synthetic.reports import injection_corpus
 
 
@@ -72,8 +77,43 @@ def test_shipped_samples_are_what_the_generator_writes():
     from advisor.inputs.probes import read_probes
 
     root = Path(__file__).resolve().parent.parent / "corpora"
-    for name, build in (("reversal", reversal_corpus), ("injection", injection_corpus)):
+    for name, build in (("reversal", reversal_corpus), ("injection", injection_corpus), ("form", form_corpus),
+                        ("hierarchy", hierarchy_corpus)):
         docs, probes = build()
         shipped = {p.name: p.read_text(encoding="utf-8") for p in (root / name / "docs").iterdir()}
         assert shipped == docs
         assert read_probes(root / name / "probes.jsonl").probes == probes
+
+
+def test_form_probes_accept_their_exact_record_and_nothing_close():
+    docs, probes = form_corpus()
+    assert list(docs) == ["record-format.md"]
+    assert [sum(p.split == split for p in probes) for split in ("train", "dev", "test")] == [200, 16, 48]
+    names = [re.search(r"name\[(.+?)\]", p.answer).group(1) for p in probes]
+    assert len(set(names)) == len(names)  # every probe is about a game of its own
+    for probe in probes[:30]:
+        assert probe.answer.split("(")[0] == probe.metadata["act"]
+        assert score_answer(probe, probe.answer).correct
+        assert score_answer(probe, probe.answer.replace(", ", " , ")).correct  # spacing may vary
+        assert not score_answer(probe, "Sure: " + probe.answer).correct  # the record and nothing else
+        name = re.search(r"name\[(.+?)\]", probe.answer).group(1)
+        assert not score_answer(probe, probe.answer.replace(name, name[:-1], 1)).correct  # a misspelt name
+    wrong = probes[0].answer.replace(re.search(r"genre\[(\w[\w-]*)\]", probes[0].answer).group(1), "puzzlex")
+    assert not score_answer(probes[0], wrong).correct  # a right shape with a wrong value is wrong
+
+
+def test_hierarchy_chains_span_two_documents_and_breeds_are_named_once():
+    docs, probes = hierarchy_corpus()
+    assert {k: sum(p.kind == k for p in probes) for k in ("fact", "syllogism", "chain")} == {
+        "fact": 16, "syllogism": 24, "chain": 24}
+    for probe in probes:
+        breed_or_kind = re.search(r"an? (\w+) (?:eat|covered)", probe.question).group(1)
+        naming = [name for name, text in docs.items() if re.search(rf"\b{breed_or_kind}\b", text)]
+        if probe.kind == "fact":
+            assert probe.answer in docs[probe.source_doc]
+        else:  # a breed is named in its kind's document only
+            assert naming == [probe.source_doc]
+        if probe.kind == "chain":  # the covering is not in the document that names the breed
+            assert probe.answer not in docs[probe.source_doc]
+        if probe.kind == "syllogism":
+            assert probe.answer in docs[probe.source_doc]
