@@ -111,3 +111,18 @@ def test_time_limit_stops_training_cleanly_and_is_reported(hf_backend, tmp_path,
     info = LoraStrategy({**QUICK, "max_steps": 1000, "time_limit_s": 1.0}).fit(ctx).fit_info()
     assert info["stopped_by_time_limit"] and 1 <= info["steps"] < info["planned_steps"] == 1000
     assert (Path(info["adapter_path"]) / "adapter_model.safetensors").is_file()
+
+
+def test_training_runs_in_the_precision_the_run_answers_in(default_model, hf_backend):
+    """`--dtype fp32` trains in fp32 on a CPU with native bf16 too, and adapters are keyed by it."""
+    import torch
+
+    from advisor.backends.hf import HFBackend
+    from advisor.training.lora_loop import fresh_base_model, model_identity
+
+    bf16 = HFBackend(default_model.path, model_id=default_model.name, dtype="bf16", weights_hash=default_model.weights_hash)
+    assert hf_backend.dtype_name == "float32"
+    assert next(fresh_base_model(hf_backend).parameters()).dtype == torch.float32
+    assert next(fresh_base_model(bf16).parameters()).dtype == torch.bfloat16
+    assert model_identity(hf_backend)["train_dtype"] == "float32"
+    assert model_identity(bf16)["train_dtype"] == "bfloat16"

@@ -67,20 +67,22 @@ class LoraTrainingParams(AnswerLengthParams):
 
 # --- hardware ------------------------------------------------------------------------------------
 
-def training_dtype(device: str, dtype: str = "auto"):
-    """The same rule as generation: bf16 only where the hardware runs it fast, fp32 elsewhere."""
-    from advisor.backends.hf import resolve_dtype
+def training_dtype_name(backend: Backend) -> str:
+    """Training runs in the precision the backend answers in, the run's `--dtype` (bf16 by
+    default only where the hardware runs it fast), so `--dtype fp32` trains in fp32 on every
+    machine. fp16 trains in fp32: the loop does no loss scaling."""
+    name = backend.unwrap().dtype_name
+    return "float32" if name == "float16" else name
 
-    return resolve_dtype(dtype, device)
 
-
-def fresh_base_model(backend: Backend, dtype: str = "auto"):
+def fresh_base_model(backend: Backend):
     """A private copy of the base weights to train, so the answering model stays untouched."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
     from transformers import AutoModelForCausalLM
 
     hf = backend.unwrap()
-    model = AutoModelForCausalLM.from_pretrained(hf.model_path, dtype=training_dtype(hf.device, dtype))
+    model = AutoModelForCausalLM.from_pretrained(hf.model_path, dtype=getattr(torch, training_dtype_name(backend)))
     return model.to(hf.device)
 
 
@@ -98,6 +100,7 @@ def model_identity(backend: Backend) -> dict[str, Any]:
     identity = dict(backend.unwrap().identity())
     identity.pop("adapter", None)
     identity.pop("engine", None)
+    identity["train_dtype"] = training_dtype_name(backend)
     return identity
 
 
