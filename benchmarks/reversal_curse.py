@@ -171,10 +171,11 @@ def small_corpus(people: int, mixed: bool = False) -> str:
 def document_form_prompt(probe) -> str:
     """The probe's fact as the documents would state it, cut before the answer: "X is the mentor
     of" for a forward probe; for a reverse one, the reversed statement ("The mentor of Y is"),
-    the prompt form of Berglund et al.'s reverse test."""
+    the prompt form of Berglund et al.'s reverse test; for any other kind, its evidence as given
+    ("Every moulfis eats", a conclusion on corpora/hierarchy)."""
     from advisor.training.augmentation import reverse_sentence
 
-    statement = probe.evidence if probe.kind == "fact" else reverse_sentence(probe.evidence)
+    statement = reverse_sentence(probe.evidence) if probe.kind == "reversal" else probe.evidence
     return statement[:statement.rindex(probe.answer)].rstrip()
 
 
@@ -219,6 +220,8 @@ def main() -> None:
     parser.add_argument("--artifacts", default=None, help="keep trained adapters in this folder, so a second "
                         "run with the same params measures them again without training (default: a "
                         "temporary folder, removed at the end)")
+    parser.add_argument("--dtype", default="fp32", help="precision of answering and training (default fp32, "
+                        "the figures below; bf16 on a CPU with native bf16 is about twice as fast)")
     parser.add_argument("--mixed", action="store_true", help="with --people: every second person's forward "
                         "question in the train split (mixed training); only the others are scored")
     args = parser.parse_args()
@@ -236,10 +239,13 @@ def main() -> None:
     from advisor.strategy.registry import make_strategy
     from strategies.rag import retrieved_text
 
-    backend = make_backend("hf", "smollm2-135m", dtype="fp32", batch_size=16)
+    backend = make_backend("hf", "smollm2-135m", dtype=args.dtype, batch_size=16)
     corpus = load_corpus(args.corpus)
     probes = read_probes(Path(args.corpus) / "probes.jsonl")
     test = probes.split("test")
+    # The biographies' kinds read as directions; any other corpus's kinds by their own names.
+    kinds = [(kind, {"fact": "forward", "reversal": "reverse"}.get(kind, kind))
+             for kind in dict.fromkeys(p.kind for p in test)]
     first: dict[str, list[bool]] = {}  # the first run's per-probe results, the reference for the others
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.artifacts or scratch
@@ -256,7 +262,7 @@ def main() -> None:
             info = strategy.fit_info() if hasattr(strategy, "fit_info") else {}
             line = [f"{run}:"]
             results: dict[str, list[bool]] = {}
-            for kind, label in (("fact", "forward"), ("reversal", "reverse")):
+            for kind, label in kinds:
                 correct = [a.text == p.answer for p, a in zip(test, answers) if p.kind == kind]
                 if not correct:
                     continue
@@ -269,10 +275,10 @@ def main() -> None:
             hf = strategy.backend_.unwrap() if getattr(strategy, "adapter_path_", None) else backend.unwrap()
             retrieves = hasattr(strategy, "retrieve")
             own_weights = bool(getattr(strategy, "adapter_path_", None)) or name == "baseline"
-            if own_weights:
+            if own_weights and cloze_items(corpus):  # sentences that end in a name or number
                 line.append(f"document recall {recall(hf.model, hf.tokenizer, cloze_items(corpus)):.0%}")
             if own_weights or retrieves:
-                for kind, label in (("fact", "forward"), ("reversal", "reverse")):
+                for kind, label in kinds:
                     stated = [p for p in test if p.kind == kind and p.evidence and p.answer in p.evidence]
                     if not stated:
                         continue

@@ -80,22 +80,29 @@ def kind_text(kind: Kind, family: Family) -> str:
 def hierarchy_probes(families: list[Family], rng: random.Random) -> list[Probe]:
     """`fact`: a family's covering or a kind's diet, stated in one sentence. `syllogism`: a breed's
     diet, through its kind (one step). `chain`: a breed's covering, through its kind and family
-    (two steps, two documents)."""
+    (two steps, two documents). Each probe's `evidence` is the statement its answer completes
+    ("Every moulfis eats river weed."): for a fact, the document's sentence; for a syllogism or a
+    chain, the conclusion, which no document states (the document-form test of what training
+    taught)."""
     diets = [k.diet for f in families for k in f.kinds]
     probes: list[Probe] = []
 
-    def add(kind: str, question: str, answer: str, pool: list[str], doc: str) -> None:
-        probes.append(choice_probe(f"isa-{len(probes) + 1:03d}", question, answer, pool, kind, doc, rng))
+    def add(kind: str, question: str, answer: str, pool: list[str], doc: str, evidence: str) -> None:
+        probes.append(choice_probe(f"isa-{len(probes) + 1:03d}", question, answer, pool, kind, doc, rng,
+                                   evidence=evidence))
 
     for f in families:
-        add("fact", f"What is a {f.name} covered in?", f.covering, COVERINGS, f.doc_id)
+        add("fact", f"What is a {f.name} covered in?", f.covering, COVERINGS, f.doc_id,
+            f"Every {f.name} is covered in {f.covering}.")
         for k in f.kinds:
-            add("fact", f"What does a {k.name} eat?", k.diet, diets, k.doc_id)
+            add("fact", f"What does a {k.name} eat?", k.diet, diets, k.doc_id, f"Every {k.name} eats {k.diet}.")
     for f in families:
         for k in f.kinds:
-            for breed in k.breeds:
-                add("syllogism", f"What does a {breed} eat?", k.diet, diets, k.doc_id)
-                add("chain", f"What is a {breed} covered in?", f.covering, COVERINGS, k.doc_id)
+            for breed in k.breeds:  # evidence: the conclusion, which no document states
+                add("syllogism", f"What does a {breed} eat?", k.diet, diets, k.doc_id,
+                    f"Every {breed} eats {k.diet}.")
+                add("chain", f"What is a {breed} covered in?", f.covering, COVERINGS, k.doc_id,
+                    f"Every {breed} is covered in {f.covering}.")
     return probes
 
 
