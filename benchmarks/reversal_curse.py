@@ -2,14 +2,15 @@
 multiple-choice accuracy of strategies with chosen params, and the training loss, so that what
 stops fine-tuning from learning forward facts can be found by small experiments.
 
-Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N] [--artifacts DIR]
+Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N] [--artifacts DIR] [--dtype fp32]
        RUN [RUN ...] where RUN is NAME or NAME:param=value,param=value
        e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
        lora:data=corpus,documents_as=chat,budget=until_memorized,max_steps=60,recall_every=10
 
 Any corpus whose probes carry their fact's sentence as `evidence` can be measured this way
 (`--corpus corpora/injection`: "forward" is then the fact as the report states it; that corpus
-has no reverse probes). Each probe is asked two ways. As a chat question ("Whose mentor is X?"),
+has no reverse probes; `--corpus corpora/hierarchy`: each kind by its name, a syllogism's
+evidence being its conclusion). Each probe is asked two ways. As a chat question ("Whose mentor is X?"),
 the way `advisor evaluate` asks it (each option scored as the reply). And in the documents' own
 form, no chat, the way Berglund et al. (2023) tested: forward "X is the mentor of" -> choices, reverse "The mentor of Y is" -> choices, each
 choice scored as the continuation; for a retriever, after the chunks it found for the question.
