@@ -20,10 +20,11 @@ from conftest import ROOT
 pytestmark = pytest.mark.integration
 
 
-def evaluate(corpus: str, out: Path, strategies: str, *settings: str) -> dict[str, dict]:
+def evaluate(corpus: str, out: Path, strategies: str, *settings: str, probes: Path | None = None) -> dict[str, dict]:
     folder = ROOT / "corpora" / corpus
-    command = [sys.executable, "-m", "advisor.cli", "evaluate", str(folder), "--probes", str(folder / "probes.jsonl"),
-               "--strategies", strategies, "--out", str(out), "--quiet", "--seed", "0"]
+    command = [sys.executable, "-m", "advisor.cli", "evaluate", str(folder), "--probes",
+               str(probes or folder / "probes.jsonl"), "--strategies", strategies, "--out", str(out), "--quiet",
+               "--seed", "0"]
     for setting in settings:
         command += ["--set", setting]
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=1500)
@@ -46,12 +47,20 @@ def clearly_above(better: list[bool], worse: list[bool]) -> None:
 
 
 def test_form_fine_tuning_learns_the_record_format_prompting_does_not(tmp_path):
-    runs = evaluate("form", tmp_path / "form", "baseline,few_shot,lora", "lora.max_steps=25")
+    # All 200 train pairs, the first 24 test sentences (a third of an AVX2 CPU's minutes); activations
+    # kept, since these pairs are short: the same weights as with checkpointing, sooner.
+    lines = (ROOT / "corpora" / "form" / "probes.jsonl").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if json.loads(line)["split"] == "train"]
+    kept += [line for line in lines if json.loads(line)["split"] == "test"][:24]
+    probes = tmp_path / "probes.jsonl"
+    probes.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    runs = evaluate("form", tmp_path / "form", "baseline,few_shot,lora", "lora.max_steps=16",
+                    "lora.gradient_checkpointing=false", probes=probes)
     baseline, few_shot, lora = runs["baseline"], runs["few_shot"], runs["lora"]
-    assert len(correct(baseline)) == 48 and sum(correct(baseline)) <= 2  # the model does not know the format
+    assert len(correct(baseline)) == 24 and sum(correct(baseline)) <= 1  # the model does not know the format
     clearly_above(correct(lora), correct(baseline))  # fine-tuning on 200 pairs learns it
     clearly_above(correct(few_shot), correct(baseline))  # examples in the prompt show it
-    assert lora["fit_info"]["steps"] == 25 and not lora["fit_info"]["stopped_by_time_limit"]
+    assert lora["fit_info"]["steps"] == 16 and not lora["fit_info"]["stopped_by_time_limit"]
 
 
 def test_reversal_retrieval_answers_both_directions(tmp_path):

@@ -70,9 +70,10 @@ class LoraTrainingParams(AnswerLengthParams):
 def training_dtype_name(backend: Backend) -> str:
     """Training runs in the precision the backend answers in, the run's `--dtype` (bf16 by
     default only where the hardware runs it fast), so `--dtype fp32` trains in fp32 on every
-    machine. fp16 trains in fp32: the loop does no loss scaling."""
-    name = backend.unwrap().dtype_name
-    return "float32" if name == "float16" else name
+    machine. fp16 trains in fp32 (the loop does no loss scaling), and so does a backend that names
+    no precision."""
+    name = getattr(backend.unwrap(), "dtype_name", None)
+    return "float32" if name in (None, "float16") else name
 
 
 def fresh_base_model(backend: Backend):
