@@ -247,6 +247,7 @@ def main() -> None:
     # The biographies' kinds read as directions; any other corpus's kinds by their own names.
     kinds = [(kind, {"fact": "forward", "reversal": "reverse"}.get(kind, kind))
              for kind in dict.fromkeys(p.kind for p in test)]
+    recall_items = cloze_items(corpus)  # document sentences that end in a name or number
     first: dict[str, list[bool]] = {}  # the first run's per-probe results, the reference for the others
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.artifacts or scratch
@@ -276,8 +277,8 @@ def main() -> None:
             hf = strategy.backend_.unwrap() if getattr(strategy, "adapter_path_", None) else backend.unwrap()
             retrieves = hasattr(strategy, "retrieve")
             own_weights = bool(getattr(strategy, "adapter_path_", None)) or name == "baseline"
-            if own_weights and cloze_items(corpus):  # sentences that end in a name or number
-                line.append(f"document recall {recall(hf.model, hf.tokenizer, cloze_items(corpus)):.0%}")
+            if own_weights and recall_items:
+                line.append(f"document recall {recall(hf.model, hf.tokenizer, recall_items):.0%}")
             if own_weights or retrieves:
                 for kind, label in kinds:
                     stated = [p for p in test if p.kind == kind and p.evidence and p.answer in p.evidence]

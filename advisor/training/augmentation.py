@@ -262,9 +262,11 @@ def template_augment(corpus: Corpus, mix: AugmentationMix | None = None) -> list
     mix = mix or AugmentationMix()
     out: list[Augmented] = []
     by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    statements: list[tuple[str, str]] = []  # every (document, sentence), filler included: "Every Y eats Z"
     for doc in corpus.documents:
         title = document_title(doc.id)
         for sentence in sentences(doc.text):
+            statements.append((doc.id, sentence))
             if not states_a_fact(sentence):
                 if mix.filler == "once":
                     out.append(Augmented(text=sentence, type="original", source_doc=doc.id, method="template"))
@@ -280,7 +282,7 @@ def template_augment(corpus: Corpus, mix: AugmentationMix | None = None) -> list
                 by_name[name].append((doc.id, sentence))
     out += _links(by_name, mix.global_links_per_doc)
     if mix.syllogisms:
-        out += syllogism_statements([(doc.id, sentence) for doc in corpus.documents for sentence in sentences(doc.text)])
+        out += syllogism_statements(statements)
     return out
 
 
