@@ -10,8 +10,8 @@ import pytest
 
 from advisor.errors import InputError
 from advisor.influence.measurement import ProbeInfluence, context_of, influences
-from advisor.influence.statements import (Statement, garble, pick_statements, related_probes, statement_of,
-                                          train_statements)
+from advisor.influence.statements import (JUDGMENT_RELATIONS, Statement, garble, pick_statements, related_probes,
+                                          statement_of, train_statements)
 from advisor.influence.summary import MOVED_SHARE, moved_threshold, summarize
 from advisor.inputs.probes import Probe
 from conftest import ROOT
@@ -104,6 +104,65 @@ def test_negation_is_scored_as_a_whole_claim_including_not():
     assert claim.prefix == negated.prefix == "Ana Vel is"  # the same context: only the claims differ
     assert claim.target == " the parent of Bo Rin" and negated.target == " not the parent of Bo Rin"
     assert negated.text == by["negation"].text  # the same sentence as the object-only negation probe
+
+
+def test_the_statement_and_its_negation_are_asked_as_questions_in_every_wording():
+    from advisor.influence.statements import JUDGMENTS
+
+    probes = related_probes(A_B, [A_B], unrelated=0, seed=0)
+    asked = [p for p in probes if p.relation in JUDGMENT_RELATIONS]
+    assert len(asked) == 4 * len(JUDGMENTS)  # both answers, statement and negation, every wording
+    first = {p.relation: p for p in asked[:4]}
+    assert first["judged_true"].prefix == "True or false: Ana Vel is the parent of Bo Rin. Answer:"
+    assert (first["judged_true"].target, first["judged_false"].target) == (" True", " False")
+    assert first["negated_judged_true"].prefix == "True or false: Ana Vel is not the parent of Bo Rin. Answer:"
+    assert {p.target for p in asked} == {" True", " False", " Yes", " No"}
+
+
+def test_judged_figures_are_log_odds_averaged_over_wordings():
+    def row(relation, ft, ic, n):
+        return ProbeInfluence("s1", relation, f"{relation}-{n}", -1.0, ft, ic)
+
+    rows = [row("statement", 10.0, 12.0, 0),
+            # two wordings: log-odds changes (ft) 1.0 and 3.0 for the statement, 2.0 and 2.0 for the negation
+            row("judged_true", 1.5, 0.5, 1), row("judged_false", 0.5, 0.0, 1),
+            row("judged_true", 2.0, 1.0, 2), row("judged_false", -1.0, 0.0, 2),
+            row("negated_judged_true", 2.0, -1.0, 1), row("negated_judged_false", 0.0, 0.0, 1),
+            row("negated_judged_true", 1.0, -1.0, 2), row("negated_judged_false", -1.0, 0.0, 2)]
+    summary = summarize(rows, {("s1", r.text): 0.5 for r in rows})
+    ft, ic = summary["fine_tuned"], summary["in_context"]
+    assert ft["judged"].value == pytest.approx(2.0) and ft["negated_judged"].value == pytest.approx(2.0)
+    assert ft["judged_gap"].value == pytest.approx(0.0)
+    assert ic["judged"].value == pytest.approx(0.75) and ic["negated_judged"].value == pytest.approx(-1.0)
+    assert ic["judged_gap"].value == pytest.approx(1.75)
+    assert summary["in_context_minus_fine_tuned"]["judged_gap"].value == pytest.approx(1.75)
+
+
+def test_judgments_stay_out_of_the_distance_correlation():
+    rows = [ProbeInfluence("s1", "statement", "s", -1.0, 9.0, 9.0),
+            ProbeInfluence("s1", "paraphrase", "p", -1.0, 5.0, 5.0),
+            ProbeInfluence("s1", "unrelated", "u", -1.0, 1.0, 1.0)]
+    distances = {("s1", "s"): 0.0, ("s1", "p"): 0.3, ("s1", "u"): 0.9, ("s1", "j"): 0.95}
+    alone = summarize(rows, distances)["fine_tuned"]["distance_rho"].value
+    far_and_high = rows + [ProbeInfluence("s1", "judged_true", "j", -1.0, 50.0, 50.0)]
+    assert summarize(far_and_high, distances)["fine_tuned"]["distance_rho"].value == alone == pytest.approx(-1.0)
+
+
+def test_a_model_that_cannot_judge_negation_in_context_is_reported_as_not_settled():
+    from advisor.influence.output import consistency_note, markdown
+    from advisor.influence.summary import Figure
+
+    def summary(low, high):
+        gap = Figure(value=(low + high) / 2, ci=(low, high), n=8)
+        return {"fine_tuned": {"judged_gap": gap}, "in_context": {"judged_gap": gap},
+                "in_context_minus_fine_tuned": {}}
+
+    assert consistency_note(summary(0.2, 0.9)) is None  # told, it keeps them apart: the figures can speak
+    note = consistency_note(summary(-0.1, 0.3))
+    assert note.startswith("Not settled") and "+0.10 [-0.10, +0.30]" in note and "--model" in note
+    assert consistency_note({"fine_tuned": {}, "in_context": {}}) is None  # an older file without judgments
+    setup = {"corpus": "c", "probes": "p", "model": "m", "statements": 8, "steps": 5, "seed": 0}
+    assert note in markdown({"setup": setup, "summary": summary(-0.1, 0.3)})
 
 
 def test_summary_figures_match_hand_computed_values():

@@ -175,6 +175,7 @@ def test_an_influence_result_in_the_run_folder_is_a_section_of_both_reports(run,
     gap = next(line for line in section.splitlines() if "claim minus negated claim" in line)
     assert "+5.25 [+3.00, +8.00]" in gap
     assert "![influence" not in section  # no plot file beside the report: no broken link
+    assert "Not settled" not in section  # no judged figures in this file: nothing to say about them
     page = (tmp_path / "report.html").read_text()
     html_section = page[page.index('<section id="influence">'):page.index("</section>", page.index('id="influence"'))]
     assert "+23.90 [+21.60, +26.30]" in html_section and "+6.50 [+4.00, +9.00]" in html_section
@@ -183,6 +184,18 @@ def test_an_influence_result_in_the_run_folder_is_a_section_of_both_reports(run,
     (tmp_path / "influence_distance.svg").write_text("<svg/>")
     write_reports(run, tmp_path, formats=("md",))
     assert "![influence against embedding distance](influence_distance.svg)" in (tmp_path / "report.md").read_text()
+
+
+def test_the_influence_section_says_when_the_model_cannot_judge_negation_even_in_context(run, tmp_path):
+    result = _influence_result()
+    result["summary"]["in_context"]["judged_gap"] = {"value": 0.01, "ci": [-0.1, 0.12], "n": 8}
+    (tmp_path / "influence.json").write_text(json.dumps(result))
+    write_reports(run, tmp_path)
+    text = (tmp_path / "report.md").read_text()
+    section = text[text.index("## Influence"):text.index("## Manifest")]
+    assert "**Not settled: with the statement in the prompt, this model does not judge it truer" in section
+    page = (tmp_path / "report.html").read_text()
+    assert '<p class="unsettled" id="influence-note">Not settled: ' in page
 
 
 def test_an_influence_file_that_is_not_one_is_an_error_naming_it(run, tmp_path):

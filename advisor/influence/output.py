@@ -18,6 +18,7 @@ from pydantic import ValidationError  # noqa: E402
 
 from advisor.errors import InputError  # noqa: E402
 from advisor.storage.atomic import write_text_atomic  # noqa: E402
+from advisor.influence.statements import JUDGMENT_RELATIONS  # noqa: E402
 from advisor.influence.summary import CONDITIONS, FIGURES, MOVED_SHARE, Figure  # noqa: E402
 
 RESULT = "influence.json"
@@ -42,6 +43,21 @@ def summary_rows(summary: dict[str, dict[str, Figure]]) -> list[tuple[str, str, 
              cell(summary["in_context_minus_fine_tuned"].get(name)), expected)
             for name, (what, expected) in FIGURES.items()]
     return [row for row in rows if any(row[1:4])]  # a figure the file does not hold is left out
+
+
+def consistency_note(summary: dict[str, dict[str, Figure]]) -> str | None:
+    """What the consistency figures cannot settle, when the model fails the check even in context.
+
+    A model that does not judge a statement truer than its negation when the statement is in its
+    prompt has no grasp of "not" to show; the gap it then shows after fine-tuning says nothing about
+    whether fine-tuning kept the two apart."""
+    told = summary.get("in_context", {}).get("judged_gap")
+    if told is None or told.value is None or told.ci is None or told.ci[0] > 0:
+        return None
+    return (f"Not settled: with the statement in the prompt, this model does not judge it truer than its "
+            f"negation (judged gap {cell(told)}), so no consistency figure here can show whether fine-tuning "
+            "keeps a statement apart from its negation. A model that passes this check in context would settle "
+            "it: `--model` takes a local model folder (the published study used a 3.8B model).")
 
 
 def load_result(path: Path) -> dict[str, Any]:
@@ -72,9 +88,13 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     lines += [f"| {' | '.join(row)} |" for row in summary_rows(summary)]
+    if note := consistency_note(summary):
+        lines += ["", f"**{note}**"]
     lines += ["", "The consistency check is the gap between the claim and the negated claim, both scored after "
               "the subject (\"X is\"), so the word \"not\" is part of what is scored; the object-only gap shares "
-              "its target with the statement and is shown for comparison.", "",
+              "its target with the statement and is shown for comparison. The judged rows ask instead, \"True or false: "
+              "X is the R of Y. Answer:\" (and three other wordings, averaged), scoring both answers, for the "
+              "statement and for its negation.", "",
               f"Sparseness is a share (0-1) of unrelated statements whose log-probability moved by more than "
               f"{MOVED_SHARE:g} times the change on the learned statement (same statement, same condition). "
               "Distance is 1 - cosine similarity of the probe and the statement (all-MiniLM-L6-v2).", "", f"![influence against distance]({PLOT})", ""]
@@ -82,9 +102,10 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def distance_plot(rows: list[dict[str, Any]]) -> str:
-    """Influence against embedding distance, one colour per condition; SVG text."""
+    """Influence against embedding distance, one colour per condition, judgments left out; SVG text."""
     import io
 
+    rows = [r for r in rows if r.get("relation") not in JUDGMENT_RELATIONS]
     fig = PlotFigure(figsize=(6.4, 3.8))
     ax = fig.add_subplot()
     for condition in CONDITIONS:

@@ -10,6 +10,11 @@ scored after the same subject: "X is" -> " the R of Y" (claim) and "X is" -> " n
 (negated claim). Scoring only the object after "X is not the R of" (the `negation` probe) asks
 how likely Y is once a negation has been started: it shares the object with the statement, so
 whatever raises Y raises both, and it never scores the word "not" that makes it a negation.
+
+Both of those score text the model continues, which copying alone can raise. Whether the model
+*judges* the statement true and its negation false is asked as a question instead ("True or false:
+X is the R of Y. Answer:" -> " True" against " False"), in several wordings (`JUDGMENTS`) whose
+log-odds are averaged, so that no one wording's lean towards "True" or "Yes" decides the figure.
 """
 
 from __future__ import annotations
@@ -23,7 +28,17 @@ from advisor.inputs.probes import Probe
 
 # What a related probe is, relative to the statement it belongs to.
 RELATIONS = ("statement", "paraphrase", "reversal", "transitive", "negation", "claim", "negated_claim",
-             "unrelated", "garbled")
+             "unrelated", "garbled", "judged_true", "judged_false", "negated_judged_true", "negated_judged_false")
+# Answers to a question about the statement, not text that restates it: kept out of the
+# influence-against-distance figure, which is about how far a learned sentence spreads.
+JUDGMENT_RELATIONS = frozenset({"judged_true", "judged_false", "negated_judged_true", "negated_judged_false"})
+# (question with {claim}, the answer saying it holds, the answer saying it does not)
+JUDGMENTS = (
+    ("True or false: {claim}. Answer:", " True", " False"),
+    ("Statement: {claim}. Is this statement true or false? Answer:", " True", " False"),
+    ("Question: Is it true that {claim}? Answer:", " Yes", " No"),
+    ("{claim}? Yes or no? Answer:", " Yes", " No"),
+)
 
 _WHO_IS = re.compile(r"^Who is the (?P<r>[a-z][a-z -]*?) of (?P<y>.+?)\?$")
 _WHOSE = re.compile(r"^Whose (?P<r>[a-z][a-z -]*?) is (?P<x>.+?)\?$")
@@ -113,7 +128,8 @@ def garble(text: str, rng: random.Random) -> str:
 def related_probes(statement: Statement, pool: list[Statement], *, unrelated: int, seed: int) -> list[RelatedProbe]:
     """The statement, its paraphrases, reversal, transitive conclusions (one per chain it is a
     link of, the other link as premise), negation, the claim and negated claim after the subject,
-    `unrelated` statements sharing no entity with it, and a garbled copy."""
+    `unrelated` statements sharing no entity with it, a garbled copy, and the statement and its
+    negation asked as true-or-false questions (both answers scored, every wording)."""
     s = statement
     rng = random.Random(f"{seed}:{s.probe_id}")
     probes = [RelatedProbe("statement", f"{s.x} is the {s.relation} of", f" {s.y}")]
@@ -130,4 +146,9 @@ def related_probes(statement: Statement, pool: list[Statement], *, unrelated: in
     for other in rng.sample(strangers, min(unrelated, len(strangers))):
         probes.append(RelatedProbe("unrelated", f"{other.x} is the {other.relation} of", f" {other.y}"))
     probes.append(RelatedProbe("garbled", garble(f"{s.x} is the {s.relation} of", rng), " " + garble(s.y, rng)))
+    claims = (("judged", f"{s.x} is the {s.relation} of {s.y}"), ("negated_judged", f"{s.x} is not the {s.relation} of {s.y}"))
+    for question, holds, fails in JUDGMENTS:
+        for relation, claim in claims:
+            probes.append(RelatedProbe(f"{relation}_true", question.format(claim=claim), holds))
+            probes.append(RelatedProbe(f"{relation}_false", question.format(claim=claim), fails))
     return probes

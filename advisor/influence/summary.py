@@ -15,6 +15,7 @@ from scipy.stats import spearmanr
 
 from advisor.analysis.statistics import DEFAULT_RESAMPLES, bootstrap_ci
 from advisor.influence.measurement import ProbeInfluence
+from advisor.influence.statements import JUDGMENT_RELATIONS
 
 CONDITIONS = ("fine_tuned", "in_context")
 # Sparseness: an unrelated statement counts as moved when its log-probability changes by more than
@@ -52,6 +53,9 @@ FIGURES: dict[str, tuple[str, str]] = {
     "claim": ("change on the claim (\"X is\" -> the R of Y)", "up"),
     "negated_claim": ("change on the negated claim (\"X is\" -> not the R of Y)", "not up"),
     "negation_gap": ("consistency: claim minus negated claim", "large"),
+    "judged": ("judged true: change in the log-odds of 'true' when asked whether the statement holds", "up"),
+    "negated_judged": ("judged true: the same for its negation (\"X is not the R of Y\")", "down"),
+    "judged_gap": ("consistency, judged: statement minus negation", "up"),
     "sparseness": (f"share of unrelated statements moved by more than {MOVED_SHARE:g} of the statement's change",
                    "near 0"),
     "noise": ("garbled copy minus statement", "well below 0"),
@@ -84,6 +88,12 @@ def relation_values(rows: list[ProbeInfluence], condition: str) -> dict[str, lis
             values["negation_object_gap"].append(mean["statement"] - mean["negation"])
         if "claim" in mean and "negated_claim" in mean:
             values["negation_gap"].append(mean["claim"] - mean["negated_claim"])
+        if "judged_true" in mean and "judged_false" in mean:
+            values["judged"].append(mean["judged_true"] - mean["judged_false"])
+        if "negated_judged_true" in mean and "negated_judged_false" in mean:
+            values["negated_judged"].append(mean["negated_judged_true"] - mean["negated_judged_false"])
+            if "judged_true" in mean and "judged_false" in mean:
+                values["judged_gap"].append(values["judged"][-1] - values["negated_judged"][-1])
         if "statement" in mean and "garbled" in mean:
             values["noise"].append(mean["garbled"] - mean["statement"])
         if by_relation.get("unrelated") and "statement" in mean:
@@ -94,9 +104,12 @@ def relation_values(rows: list[ProbeInfluence], condition: str) -> dict[str, lis
 
 def _distance_rho(rows: list[ProbeInfluence], distances: dict[tuple[str, str], float], condition: str,
                   seed: int) -> Figure:
-    """Spearman's rho over all probes, with a bootstrap that resamples whole statements."""
+    """Spearman's rho over all probes but the judgments, with a bootstrap that resamples whole
+    statements."""
     groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for row in rows:
+        if row.relation in JUDGMENT_RELATIONS:
+            continue
         groups[row.statement].append((distances[(row.statement, row.text)], getattr(row, condition)))
     names = sorted(groups)
 

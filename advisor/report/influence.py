@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.influence.output import PLOT, RESULT, distance_plot, load_result, summary_rows
+from advisor.influence.output import PLOT, RESULT, consistency_note, distance_plot, load_result, summary_rows
 
 COLUMNS = ["figure", "fine-tuned", "in context", "in context - fine-tuned", "a logical learner"]
 
@@ -17,6 +17,7 @@ class InfluenceSection:
     rows: list[tuple[str, str, str, str, str]]  # COLUMNS, each figure with its 95% interval
     plot_svg: str | None  # influence against distance, inline
     plot_file: str | None  # the same plot beside report.md, when `advisor influence` wrote it there
+    note: str | None = None  # what the figures cannot settle with this model, and what would
 
 
 def influence_section(run_dir: str | Path) -> InfluenceSection | None:
@@ -39,7 +40,8 @@ def influence_section(run_dir: str | Path) -> InfluenceSection | None:
         svg = distance_plot(points) if points else None
     return InfluenceSection(setup=line, rows=summary_rows(result["summary"]),
                             plot_svg=svg[svg.index("<svg"):] if svg else None,
-                            plot_file=PLOT if written.is_file() else None)
+                            plot_file=PLOT if written.is_file() else None,
+                            note=consistency_note(result["summary"]))
 
 
 CAPTION = ("Change in each target's log-probability (nats) when one statement is learned by a few LoRA "

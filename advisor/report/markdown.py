@@ -143,6 +143,8 @@ def _influence(section: InfluenceSection | None) -> list[str]:
     if section is None:
         return []
     lines = ["## Influence", "", cell(section.setup), "", CAPTION, ""] + table(COLUMNS, [list(r) for r in section.rows])
+    if section.note:
+        lines += [f"**{cell(section.note)}**", ""]
     if section.plot_file:
         lines += [f"![influence against embedding distance]({section.plot_file})", ""]
     return lines
