@@ -8,6 +8,7 @@ and reused by later runs.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from typing import Any, Literal
 
@@ -46,6 +47,9 @@ class AdapterStrategy(Strategy):
     same prompt it was trained with, and report what training recorded."""
 
     def adopt_adapter(self, ctx: FitContext, slot, info: dict[str, Any]):
+        # The training copy, held in PEFT's and the trainer's reference cycles, goes before the
+        # answering copy comes, so the two are never resident together.
+        gc.collect()
         self.adapter_path_ = str(slot.path / ADAPTER_DIR)
         self.info_ = info
         self.backend_ = ctx.backend.with_adapter(self.adapter_path_)
@@ -145,5 +149,6 @@ class LoraStrategy(AdapterStrategy):
                                           label=self.name, after_step=self.memorization_check(ctx, hf.tokenizer, info))
                 info.update(stats.summary())
                 save_adapter(model, tmp)
+                del model
                 self.on_publish(tmp)
         return self.adopt_adapter(ctx, slot, info)

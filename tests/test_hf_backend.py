@@ -207,3 +207,37 @@ def test_identity_changes_with_dtype_and_adapter(backend, resolved, tmp_path):
     assert adapted.identity()["adapter"] and adapted.identity() != base
     assert {k: v for k, v in adapted.identity().items() if k != "adapter"} == \
         {k: v for k, v in base.items() if k != "adapter"}
+
+
+@pytest.mark.integration
+def test_adapters_and_training_start_from_an_in_memory_copy_equal_to_a_fresh_load(backend, resolved, tmp_path):
+    """The answering copy for an adapter and the training copy are copied from the loaded weights,
+    not read from the file again: the same values as a fresh load, tied embeddings kept tied, and
+    never the same storage as the answering model."""
+    import torch
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from advisor.training.lora_loop import fresh_base_model
+
+    fresh = AutoModelForCausalLM.from_pretrained(resolved.path, dtype=torch.float32)
+    copied = backend.copy_of_base_model()
+    assert list(copied.state_dict()) == list(fresh.state_dict())
+    assert all(torch.equal(a, b) for a, b in zip(copied.state_dict().values(), fresh.state_dict().values()))
+    assert copied.get_output_embeddings().weight is copied.get_input_embeddings().weight
+    assert copied.get_input_embeddings().weight.data_ptr() != backend.model.get_input_embeddings().weight.data_ptr()
+
+    trained = fresh_base_model(backend)  # same precision as the backend: the copy
+    with torch.no_grad():
+        trained.get_input_embeddings().weight.add_(1.0)
+    assert torch.equal(backend.model.get_input_embeddings().weight, fresh.get_input_embeddings().weight)
+
+    adapter = get_peft_model(AutoModelForCausalLM.from_pretrained(resolved.path, dtype=torch.float32),
+                             LoraConfig(r=2, target_modules=["q_proj"], init_lora_weights=False, task_type="CAUSAL_LM"))
+    adapter.save_pretrained(tmp_path / "adapter")
+    adapted = backend.with_adapter(str(tmp_path / "adapter"))
+    merged = PeftModel.from_pretrained(fresh, str(tmp_path / "adapter")).merge_and_unload()
+    assert all(torch.equal(a, b) for a, b in zip(adapted.model.state_dict().values(), merged.state_dict().values()))
+    assert not torch.equal(adapted.model.model.layers[0].self_attn.q_proj.weight,
+                           backend.model.model.layers[0].self_attn.q_proj.weight)  # the adapter did change it
+    assert adapted.copy_of_base_model() is None  # its weights are no longer the base model's

@@ -83,7 +83,11 @@ def fresh_base_model(backend: Backend):
     from transformers import AutoModelForCausalLM
 
     hf = backend.unwrap()
-    model = AutoModelForCausalLM.from_pretrained(hf.model_path, dtype=getattr(torch, training_dtype_name(backend)))
+    dtype = getattr(torch, training_dtype_name(backend))
+    loaded = getattr(hf, "copy_of_base_model", None)
+    if loaded is not None and getattr(hf, "torch_dtype", None) == dtype and (model := loaded()) is not None:
+        return model  # the answering weights copied: no second read of the file
+    model = AutoModelForCausalLM.from_pretrained(hf.model_path, dtype=dtype)
     return model.to(hf.device)
 
 
@@ -159,9 +163,10 @@ def labelled_loss(model, ids, mask, labels):
     only there. The model's own loss computes full-vocabulary logits at every position (batch x
     length x 49k floats for the default model, four copies with their gradients), while a
     question/answer example labels only its answer: on the sample's pairs that is 39 of 592
-    positions, most of a step's memory and a share of its time for nothing. Same mean as
-    transformers' causal-LM loss (labels shifted by one, IGNORE skipped)."""
-    import torch
+    positions, most of a step's memory and a share of its time for nothing. Documents label every
+    position, so even there the logits are made a chunk at a time (`linear_cross_entropy`). Same
+    mean as transformers' causal-LM loss (labels shifted by one, IGNORE skipped)."""
+    from advisor.training.chunked_cross_entropy import linear_cross_entropy
 
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     if any(getattr(base.config, name, None) not in (None, 1, 1.0) for name in LOGIT_TRANSFORMS):
@@ -169,8 +174,7 @@ def labelled_loss(model, ids, mask, labels):
     hidden = base.get_decoder()(input_ids=ids, attention_mask=mask).last_hidden_state
     targets = labels[:, 1:]
     keep = targets != IGNORE
-    logits = base.get_output_embeddings()(hidden[:, :-1][keep]).float()
-    return torch.nn.functional.cross_entropy(logits, targets[keep])
+    return linear_cross_entropy(hidden[:, :-1][keep], base.get_output_embeddings(), targets[keep])
 
 
 def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingParams, *,

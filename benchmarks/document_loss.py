@@ -1,0 +1,85 @@
+"""LoRA steps on document windows (every position labelled): the output layer's loss over full
+logits against a chunk of positions at a time, side by side; prints figures.
+
+    python benchmarks/document_loss.py [--steps 4] [--window 256] [--batch 8] [--dtype bf16] [--rounds 2] [--json]
+
+Each configuration runs in its own process (peak RSS from ru_maxrss is then its own), the two
+alternating `--rounds` times. Windows are cut from the sample corpus's documents; the model is
+the default one, trained by the project's own loop with the strategies' defaults otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_run(path: str, steps: int, window: int, batch: int, dtype: str) -> dict:
+    import advisor.training.chunked_cross_entropy as chunked
+    from advisor.backends.factory import make_backend
+    from advisor.training.examples import Example
+    from advisor.training.lora_loop import LoraTrainingParams, fresh_base_model, train_lora
+
+    if path == "full":
+        chunked.can_chunk = lambda layer: False  # the loss over every position's logits at once
+    backend = make_backend("hf", "smollm2-135m", dtype=dtype)
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpora" / "acme" / "docs").rglob("*.md")))
+    ids = backend.tokenizer.encode(text, add_special_tokens=False)
+    examples = [Example(ids[i:i + window], ids[i:i + window], "document")
+                for i in range(0, len(ids) - window, window)][:steps * batch]
+    model = fresh_base_model(backend)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    _, stats = train_lora(model, backend.tokenizer, examples,
+                          LoraTrainingParams(max_steps=steps, batch_size=batch, max_length=window, seed=0))
+    return {"path": path, "tokens_per_s": stats.tokens / stats.seconds, "seconds": stats.seconds,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "loaded_mb": before,
+            "losses": stats.losses}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--window", type=int, default=256, help="tokens per document window")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--dtype", default="bf16", choices=["bf16", "fp32"])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_run(args.one, args.steps, args.window, args.batch, args.dtype)))
+        return
+    runs: dict[str, list[dict]] = {"full": [], "chunked": []}
+    for round_ in range(args.rounds):
+        for path in (("full", "chunked") if round_ % 2 == 0 else ("chunked", "full")):
+            out = subprocess.run([sys.executable, __file__, "--one", path, "--steps", str(args.steps), "--window",
+                                  str(args.window), "--batch", str(args.batch), "--dtype", args.dtype],
+                                 check=True, capture_output=True, text=True).stdout
+            runs[path].append(json.loads(out.strip().splitlines()[-1]))
+    summary = {path: {"tokens_per_s": statistics.median(r["tokens_per_s"] for r in rs),
+                      "peak_mb": statistics.median(r["peak_mb"] for r in rs),
+                      "loaded_mb": statistics.median(r["loaded_mb"] for r in rs),
+                      "first_losses": rs[0]["losses"]} for path, rs in runs.items()}
+    summary["speedup"] = summary["chunked"]["tokens_per_s"] / summary["full"]["tokens_per_s"]
+    summary["peak_saved_mb"] = summary["full"]["peak_mb"] - summary["chunked"]["peak_mb"]
+    if args.json:
+        print(json.dumps({"settings": vars(args), **summary}, indent=2))
+        return
+    print(f"LoRA on batches of {args.batch} document windows of {args.window} tokens, {args.steps} steps, {args.dtype}, "
+          f"median of {args.rounds} runs each:")
+    for path in ("full", "chunked"):
+        s = summary[path]
+        print(f"  {path:8s} {s['tokens_per_s']:7.1f} tok/s   peak RSS {s['peak_mb']:6.0f} MB "
+              f"(model loaded: {s['loaded_mb']:.0f} MB)   losses {[round(x, 3) for x in s['first_losses']]}")
+    print(f"  chunked / full: {summary['speedup']:.2f}x tokens/s, {summary['peak_saved_mb']:.0f} MB less at the peak")
+
+
+if __name__ == "__main__":
+    main()
