@@ -329,14 +329,17 @@ def probes_export(probes_path: Path, fmt: str, out_path: Path) -> None:
 @click.option("--dtype", type=click.Choice(["auto", "fp32", "bf16", "fp16"]), default="auto", show_default=True,
               help="Weights precision.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for the statements drawn and the adapters.")
+@click.option("--teacher", default=None, help="Model that writes the paraphrase probes: a model name, folder, or an "
+              "OpenAI-compatible URL [templates].")
+@click.option("--teacher-model", default=None, help="Model name to request from a --teacher URL.")
 def influence(corpus_dir: Path, probes_path: Path, examples: int, steps: int, out_dir, model: str, dtype: str,
-              seed: int) -> None:
+              seed: int, teacher: str | None, teacher_model: str | None) -> None:
     """Learn single statements by fine-tuning and in context; measure what else moved."""
     from advisor.influence.run import analyse
 
     out_dir = out_dir or Path("advisor-runs") / f"{corpus_dir.name}-influence"
     _, paths = analyse(corpus_dir, probes_path, examples=examples, steps=steps, seed=seed, out_dir=out_dir,
-                       model=model, dtype=dtype)
+                       model=model, dtype=dtype, teacher=teacher, teacher_model=teacher_model)
     click.echo(paths["md"].read_text(encoding="utf-8"))
     for path in paths.values():
         click.echo(f"Wrote {path}")

@@ -253,3 +253,42 @@ def test_base_weights_are_bit_identical_after_the_analysis(hf_backend):
     # the same statement measured again starts from the same weights: the same figures
     again, _ = measure_statements(hf_backend, pick_statements(pool, 2, seed=0)[:1], pool, steps=2, seed=0)
     assert [r.fine_tuned for r in again] == pytest.approx([r.fine_tuned for r in rows[:len(again)]], abs=1e-4)
+
+
+def test_a_teacher_sentence_is_a_paraphrase_probe_only_when_it_scores_like_the_statement():
+    from advisor.influence.paraphrases import paraphrase_probe
+
+    probe = paraphrase_probe(A_B, '"Ana Vel raised and cared for Bo Rin."\nSure!')
+    assert (probe.relation, probe.prefix, probe.target) == ("paraphrase", "Ana Vel raised and cared for", " Bo Rin")
+    assert paraphrase_probe(A_B, "Bo Rin was raised by Ana Vel.") == "does not end with the object"
+    assert paraphrase_probe(A_B, "Her child is Bo Rin.") == "does not name the subject"
+    assert paraphrase_probe(A_B, "Ana Vel is the parent of Bo Rin.") == "the statement itself"
+    assert paraphrase_probe(A_B, "  \n") == "empty reply"
+
+
+def test_teacher_paraphrases_replace_the_templates_where_kept_and_the_setup_says_how_many():
+    from advisor.backends.fake import FakeBackend
+    from advisor.influence.output import paraphrase_line
+    from advisor.influence.paraphrases import teacher_paraphrases
+    from advisor.influence.run import paraphrases_from
+
+    teacher = FakeBackend("big-teacher", scripted={"Ana Vel is the parent": "Ana Vel brought up Bo Rin.",
+                                                   "Bo Rin is the parent": "Cai Dum's parent is Bo Rin... no."})
+    written = teacher_paraphrases([A_B, B_C], teacher)
+    assert list(written.by_statement) == ["s1"] and written.rejected == {"s2": "does not end with the object"}
+    with_teacher = [p for p in related_probes(A_B, [A_B], unrelated=0, seed=0, paraphrase=written.by_statement["s1"])
+                    if p.relation == "paraphrase"]
+    assert [p.text for p in with_teacher] == ["Ana Vel brought up Bo Rin."]
+    templates = [p for p in related_probes(B_C, [B_C], unrelated=0, seed=0) if p.relation == "paraphrase"]
+    assert len(templates) == 2  # no teacher sentence for it: the templates stay
+
+    _, setup = paraphrases_from(teacher, FakeBackend("smollm2-135m"), [A_B, B_C])
+    assert setup == {"method": "teacher", "teacher": "big-teacher", "kept": 1, "rejected": 1,
+                     "reasons": ["does not end with the object"]}
+    assert paraphrase_line({"paraphrases": setup}) == ("Paraphrase probes: written by big-teacher for 1 of 2 "
+                                                       "statements; the other 1 kept the templates (does not end "
+                                                       "with the object).")
+    small = FakeBackend("smollm2-135m")
+    skipped, setup = paraphrases_from(small, small, [A_B])
+    assert skipped is None and setup["method"] == "template" and not small.calls  # never asked
+    assert paraphrases_from(None, small, [A_B]) == (None, {"method": "template"})

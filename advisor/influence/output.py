@@ -60,6 +60,18 @@ def consistency_note(summary: dict[str, dict[str, Figure]]) -> str | None:
             "it: `--model` takes a local model folder (the published study used a 3.8B model).")
 
 
+def paraphrase_line(setup: dict[str, Any]) -> str:
+    """How the paraphrase probes were made, in one sentence."""
+    made = setup.get("paraphrases") or {"method": "template"}
+    if made.get("method") != "teacher":
+        why = f" ({made['teacher']} as teacher: {made['why']})" if made.get("why") else ""
+        return f"Paraphrase probes: two templates{why}."
+    total = made["kept"] + made["rejected"]
+    rest = (f"; the other {made['rejected']} kept the templates ({', '.join(made['reasons'])})"
+            if made["rejected"] else "")
+    return f"Paraphrase probes: written by {made['teacher']} for {made['kept']} of {total} statements{rest}."
+
+
 def load_result(path: Path) -> dict[str, Any]:
     """influence.json as written by `write_outputs`, its figures read back as Figures."""
     try:
@@ -80,7 +92,7 @@ def markdown(result: dict[str, Any]) -> str:
         "# What one statement teaches: fine-tuning against in context", "",
         f"Corpus `{setup['corpus']}`, probes `{setup['probes']}`, model `{setup['model']}`; "
         f"{setup['statements']} statements, {setup['steps']} LoRA steps each from the same starting weights, "
-        f"seed {setup['seed']}.", "",
+        f"seed {setup['seed']}. {paraphrase_line(setup)}", "",
         "Each figure is a mean over statements of the change in the target's log-probability (nats), "
         "with a 95% bootstrap interval over statements; the last column pairs the two conditions on the same "
         "statements.", "",

@@ -10,19 +10,22 @@ from typing import Any
 from advisor.errors import InputError
 from advisor.influence.measurement import ProbeInfluence, fine_tuned, influences, model_scorer
 from advisor.influence.output import write_outputs
+from advisor.influence.paraphrases import TeacherParaphrases, teacher_paraphrases
 from advisor.influence.statements import (Statement, pick_statements, related_probes,
                                           train_statements)
 from advisor.influence.summary import summarize
 from advisor.inputs.probes import read_probes
+from advisor.training.augmentation import uses_template_fallback
 from advisor.training.lora_loop import LoraTrainingParams
 
 UNRELATED = 4  # unrelated statements measured per statement
 
 
-def measure_statements(backend, statements: list[Statement], pool: list[Statement], *, steps: int,
-                       seed: int) -> tuple[list[ProbeInfluence], list[dict[str, Any]]]:
+def measure_statements(backend, statements: list[Statement], pool: list[Statement], *, steps: int, seed: int,
+                       paraphrases: TeacherParaphrases | None = None) -> tuple[list[ProbeInfluence], list[dict[str, Any]]]:
     """Both conditions for every statement on the backend's own model; returns the influences and
-    each statement's training record."""
+    each statement's training record. A teacher's paraphrase replaces the templates for the
+    statements it has one for."""
     model, tokenizer = backend.model, backend.tokenizer
     # One statement per fit: its activations are small, so recomputing them would only cost time.
     params = LoraTrainingParams(max_steps=steps, batch_size=1, seed=seed, gradient_checkpointing=False)
@@ -36,7 +39,9 @@ def measure_statements(backend, statements: list[Statement], pool: list[Statemen
                 training.append({"statement": statement.probe_id, **stats.summary()})
                 return model_scorer(tuned_model, tokenizer)(pairs)
 
-        rows += influences(statement, related_probes(statement, pool, unrelated=UNRELATED, seed=seed), base, tuned)
+        written = paraphrases.by_statement.get(statement.probe_id) if paraphrases else None
+        probes = related_probes(statement, pool, unrelated=UNRELATED, seed=seed, paraphrase=written)
+        rows += influences(statement, probes, base, tuned)
     return rows, training
 
 
@@ -51,8 +56,32 @@ def distances(statements: list[Statement], rows: list[ProbeInfluence]) -> dict[t
             for r in rows}
 
 
+def teacher_backend(spec: str, teacher_model: str | None, backend):
+    """The teacher a user named: the answering model itself, an OpenAI-compatible URL, or a local
+    model (name or folder)."""
+    from advisor.backends.factory import make_backend
+
+    if spec.startswith(("http://", "https://")):
+        return make_backend("openai", teacher_model or "default", base_url=spec)
+    if spec == backend.model_id:
+        return backend
+    return make_backend("hf", spec)
+
+
+def paraphrases_from(teacher, backend, statements: list[Statement]) -> tuple[TeacherParaphrases | None, dict[str, Any]]:
+    """The teacher's paraphrases and how they were made, for the result's setup."""
+    if teacher is None:
+        return None, {"method": "template"}
+    if uses_template_fallback(teacher, backend):
+        return None, {"method": "template", "teacher": teacher.model_id,
+                      "why": "the small default model as its own teacher rewrites into noise"}
+    written = teacher_paraphrases(statements, teacher)
+    return written, written.summary(teacher.model_id)
+
+
 def analyse(corpus_dir: Path, probes_path: Path, *, examples: int, steps: int, seed: int, out_dir: Path,
-            model: str, dtype: str = "auto") -> tuple[dict[str, Any], dict[str, Path]]:
+            model: str, dtype: str = "auto", teacher: str | None = None,
+            teacher_model: str | None = None) -> tuple[dict[str, Any], dict[str, Path]]:
     if examples < 1:
         raise InputError(f"must be at least 1, got {examples}", field="--examples")
     if steps < 1:
@@ -64,11 +93,14 @@ def analyse(corpus_dir: Path, probes_path: Path, *, examples: int, steps: int, s
     from advisor.backends.factory import make_backend
 
     backend = make_backend("hf", model, dtype=dtype)
-    rows, training = measure_statements(backend, chosen, pool, steps=steps, seed=seed)
+    paraphrases, paraphrase_setup = paraphrases_from(teacher_backend(teacher, teacher_model, backend) if teacher else None,
+                                                     backend, chosen)
+    rows, training = measure_statements(backend, chosen, pool, steps=steps, seed=seed, paraphrases=paraphrases)
     distance = distances(chosen, rows)
     result = {
         "setup": {"corpus": str(corpus_dir), "probes": str(probes_path), "model": backend.model_id,
-                  "statements": len(chosen), "steps": steps, "seed": seed, "train_statements": len(pool)},
+                  "statements": len(chosen), "steps": steps, "seed": seed, "train_statements": len(pool),
+                  "paraphrases": paraphrase_setup},
         "statements": [{"id": s.probe_id, "text": s.text} for s in chosen],
         "training": training,
         "summary": summarize(rows, distance, seed=seed),

@@ -125,15 +125,17 @@ def garble(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def related_probes(statement: Statement, pool: list[Statement], *, unrelated: int, seed: int) -> list[RelatedProbe]:
-    """The statement, its paraphrases, reversal, transitive conclusions (one per chain it is a
+def related_probes(statement: Statement, pool: list[Statement], *, unrelated: int, seed: int,
+                   paraphrase: RelatedProbe | None = None) -> list[RelatedProbe]:
+    """The statement, its paraphrases (`paraphrase`, a teacher's, or else the templates), reversal, transitive conclusions (one per chain it is a
     link of, the other link as premise), negation, the claim and negated claim after the subject,
     `unrelated` statements sharing no entity with it, a garbled copy, and the statement and its
     negation asked as true-or-false questions (both answers scored, every wording)."""
     s = statement
     rng = random.Random(f"{seed}:{s.probe_id}")
     probes = [RelatedProbe("statement", f"{s.x} is the {s.relation} of", f" {s.y}")]
-    probes += [RelatedProbe("paraphrase", form.format(x=s.x, r=s.relation), f" {s.y}") for form in _PARAPHRASES]
+    probes += [paraphrase] if paraphrase is not None else [
+        RelatedProbe("paraphrase", form.format(x=s.x, r=s.relation), f" {s.y}") for form in _PARAPHRASES]
     probes.append(RelatedProbe("reversal", f"The {s.relation} of {s.y} is", f" {s.x}"))
     for first, second in _chain_partners(s, pool):
         premise = (second if first == s else first).text
