@@ -292,3 +292,34 @@ def test_teacher_paraphrases_replace_the_templates_where_kept_and_the_setup_says
     skipped, setup = paraphrases_from(small, small, [A_B])
     assert skipped is None and setup["method"] == "template" and not small.calls  # never asked
     assert paraphrases_from(None, small, [A_B]) == (None, {"method": "template"})
+
+
+@pytest.mark.integration
+def test_influence_with_a_teacher_url_uses_its_rewordings(tmp_path):
+    """`advisor influence --teacher URL`: a real HTTP server on loopback rewrites each statement;
+    the real default model learns them; the paraphrase probes are the server's sentences."""
+    import re
+
+    from click.testing import CliRunner
+
+    from advisor.cli import cli
+    from servers import json_server
+
+    def respond(path, headers, body):
+        sentence = re.search(r"Sentence: (.+)\.$", body["messages"][-1]["content"]).group(1)
+        return 200, {"id": "c", "object": "chat.completion", "created": 0, "model": "big",
+                     "choices": [{"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": f"It is recorded that {sentence}."}}],
+                     "usage": {"prompt_tokens": 30, "completion_tokens": 12, "total_tokens": 42}}
+
+    with json_server(respond) as url:
+        result = CliRunner().invoke(cli, ["influence", str(INFLUENCE), "--probes", str(INFLUENCE / "probes.jsonl"),
+                                          "--examples", "2", "--steps", "1", "--out", str(tmp_path),
+                                          "--teacher", url, "--teacher-model", "big"])
+    assert result.exit_code == 0, result.output
+    written = json.loads((tmp_path / "influence.json").read_text())
+    assert written["setup"]["paraphrases"] == {"method": "teacher", "teacher": "big", "kept": 2, "rejected": 0,
+                                               "reasons": []}
+    paraphrases = [p["text"] for p in written["probes"] if p["relation"] == "paraphrase"]
+    assert len(paraphrases) == 2 and all(t.startswith("It is recorded that ") for t in paraphrases)
+    assert "Paraphrase probes: written by big for 2 of 2 statements." in result.output
