@@ -55,6 +55,13 @@ added forward +67 (+46 to +83, p<0.001), reverse +33 (+4 to +58, p=0.057).
 Against plain lora (a run with lora first and the kept adapters): that augmented_ft's reverse +33
 (+4 to +62, p=0.077), FT-par's +8 (-12 to +29, p=0.73).
 
+With 48 people (`--people 48 --dtype bf16`, a CPU with native bf16), document form: baseline
+13/48 forward, 11/48 reverse; lora on the documents 60 steps 22/48 and 14/48, 120 steps
+(`budget=until_memorized,max_steps=120,recall_every=20`, not reached) 35/48 (+46 points, paired
+95% CI +27 to +62, p<0.001) and 15/48 (+8, p=0.52); augmented_ft with 8 rewordings per reversal
+and nothing else added, 120 steps, 43/48 and 25/48 (reverse +23 over 60-step lora, CI +4 to +40,
+p=0.027; +21 over 120-step lora, CI +2 to +38, p=0.052). Commands in corpora/reversal/README.md.
+
 What it shows, in the paper's own test form: retrieval reads the statement in either direction;
 fine-tuning learns the direction it was trained on (forward up, reverse at the baseline), and
 only as far as it memorized (plain documents: recall 25%, +29 points; with paraphrases of each
