@@ -8,6 +8,16 @@ from advisor.errors import AdvisorError
 BACKENDS = ("hf", "vllm", "openai", "fake")
 
 
+def teacher_spec(spec: str | None, teacher_model: str | None, answering_model: str) -> tuple[str, str, str | None] | None:
+    """What `--teacher` names, as (backend kind, model, base URL) to build; None when it is the
+    answering model itself (nothing named, or the answering model's name and no server model)."""
+    if spec is None or spec == answering_model and not teacher_model:
+        return None
+    if spec.startswith(("http://", "https://")):
+        return "openai", teacher_model or "default", spec
+    return "hf", spec, None
+
+
 def check_backend(kind: str) -> None:
     """What can be checked before any model loads: the name, and for vllm its package and a GPU."""
     if kind not in BACKENDS:

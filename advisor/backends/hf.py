@@ -115,9 +115,8 @@ class HFBackend(Backend):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        if base_model is None:
-            base_model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=self.torch_dtype)
-        model = base_model
+        model = base_model if base_model is not None else AutoModelForCausalLM.from_pretrained(
+            self.model_path, dtype=self.torch_dtype)
         if adapter_path is not None:
             from peft import PeftModel
 

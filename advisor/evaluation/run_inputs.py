@@ -65,12 +65,10 @@ class BackendMaker:
         return CachingBackend(backend, self.response_cache)
 
     def teacher(self, backend: Backend) -> Backend:
-        spec = self.config.teacher
-        if spec is None or spec == self.config.model and not self.config.teacher_model:
-            return backend
-        if spec.startswith(("http://", "https://")):
-            return self.wrap(self.make("openai", self.config.teacher_model or "default", spec))
-        return self.wrap(self.make("hf", spec, None))
+        from advisor.backends.factory import teacher_spec
+
+        named = teacher_spec(self.config.teacher, self.config.teacher_model, self.config.model)
+        return backend if named is None else self.wrap(self.make(*named))
 
     def loaded(self, backend: Backend) -> Backend:
         """The backend, or where it is only described (a Ray run's driver) the same model loaded

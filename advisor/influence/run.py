@@ -56,18 +56,6 @@ def distances(statements: list[Statement], rows: list[ProbeInfluence]) -> dict[t
             for r in rows}
 
 
-def teacher_backend(spec: str, teacher_model: str | None, backend):
-    """The teacher a user named: the answering model itself, an OpenAI-compatible URL, or a local
-    model (name or folder)."""
-    from advisor.backends.factory import make_backend
-
-    if spec.startswith(("http://", "https://")):
-        return make_backend("openai", teacher_model or "default", base_url=spec)
-    if spec == backend.model_id:
-        return backend
-    return make_backend("hf", spec)
-
-
 def paraphrases_from(teacher, backend, statements: list[Statement]) -> tuple[TeacherParaphrases | None, dict[str, Any]]:
     """The teacher's paraphrases and how they were made, for the result's setup."""
     if teacher is None:
@@ -90,11 +78,14 @@ def analyse(corpus_dir: Path, probes_path: Path, *, examples: int, steps: int, s
         raise InputError("not a folder", path=corpus_dir)
     pool = train_statements(read_probes(probes_path, seed=seed).probes, str(probes_path))
     chosen = pick_statements(pool, examples, seed)
-    from advisor.backends.factory import make_backend
+    from advisor.backends.factory import make_backend, teacher_spec
 
     backend = make_backend("hf", model, dtype=dtype)
-    paraphrases, paraphrase_setup = paraphrases_from(teacher_backend(teacher, teacher_model, backend) if teacher else None,
-                                                     backend, chosen)
+    helper = None  # no teacher named: the templates
+    if teacher is not None:
+        named = teacher_spec(teacher, teacher_model, model)
+        helper = backend if named is None else make_backend(named[0], named[1], base_url=named[2])
+    paraphrases, paraphrase_setup = paraphrases_from(helper, backend, chosen)
     rows, training = measure_statements(backend, chosen, pool, steps=steps, seed=seed, paraphrases=paraphrases)
     distance = distances(chosen, rows)
     result = {

@@ -76,6 +76,13 @@ def _mean_figure(values: list[float], seed: int) -> Figure:
     return Figure(value=float(np.mean(values)), ci=bootstrap_ci(values, seed=seed), n=len(values))
 
 
+def _log_odds(mean: dict[str, float], relation: str) -> float | None:
+    """Change in the log-odds of the answer saying the claim holds, over the wordings asked."""
+    if f"{relation}_true" not in mean or f"{relation}_false" not in mean:
+        return None
+    return mean[f"{relation}_true"] - mean[f"{relation}_false"]
+
+
 def relation_values(rows: list[ProbeInfluence], condition: str) -> dict[str, list[float]]:
     """Per figure (but the correlation), one value per statement that has the probes it needs."""
     values: dict[str, list[float]] = defaultdict(list)
@@ -88,12 +95,14 @@ def relation_values(rows: list[ProbeInfluence], condition: str) -> dict[str, lis
             values["negation_object_gap"].append(mean["statement"] - mean["negation"])
         if "claim" in mean and "negated_claim" in mean:
             values["negation_gap"].append(mean["claim"] - mean["negated_claim"])
-        if "judged_true" in mean and "judged_false" in mean:
-            values["judged"].append(mean["judged_true"] - mean["judged_false"])
-        if "negated_judged_true" in mean and "negated_judged_false" in mean:
-            values["negated_judged"].append(mean["negated_judged_true"] - mean["negated_judged_false"])
-            if "judged_true" in mean and "judged_false" in mean:
-                values["judged_gap"].append(values["judged"][-1] - values["negated_judged"][-1])
+        judged = _log_odds(mean, "judged")
+        negated = _log_odds(mean, "negated_judged")
+        if judged is not None:
+            values["judged"].append(judged)
+        if negated is not None:
+            values["negated_judged"].append(negated)
+        if judged is not None and negated is not None:
+            values["judged_gap"].append(judged - negated)
         if "statement" in mean and "garbled" in mean:
             values["noise"].append(mean["garbled"] - mean["statement"])
         if by_relation.get("unrelated") and "statement" in mean:

@@ -84,9 +84,10 @@ def fresh_base_model(backend: Backend):
 
     hf = backend.unwrap()
     dtype = getattr(torch, training_dtype_name(backend))
-    loaded = getattr(hf, "copy_of_base_model", None)
-    if loaded is not None and getattr(hf, "torch_dtype", None) == dtype and (model := loaded()) is not None:
-        return model  # the answering weights copied: no second read of the file
+    same_precision = hasattr(hf, "copy_of_base_model") and getattr(hf, "torch_dtype", None) == dtype
+    copied = hf.copy_of_base_model() if same_precision else None
+    if copied is not None:
+        return copied  # the answering weights copied: no second read of the file
     model = AutoModelForCausalLM.from_pretrained(hf.model_path, dtype=dtype)
     return model.to(hf.device)
 
