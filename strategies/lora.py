@@ -19,7 +19,7 @@ from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.training.recall_check import cloze_items, recall
 from advisor.strategy.contract import FitContext, Strategy
 from advisor.training.lora_loop import ADAPTER_DIR, LoraTrainingParams, fresh_base_model, model_identity, save_adapter, train_lora
-from advisor.training.examples import Example, corpus_texts, data_hash, document_chat_examples, qa_examples, statement_examples, text_examples
+from advisor.training.examples import Example, corpus_texts, data_hash, document_chat_examples, qa_examples, sentence_start_examples, statement_examples, text_examples
 
 
 class LoraParams(LoraTrainingParams):
@@ -30,6 +30,11 @@ class LoraParams(LoraTrainingParams):
         "text", description="with the documents (data corpus or both): raw text packed into max_length windows "
         "(continued pre-training), or each document as the assistant's reply to a request about its title, in "
         "the chat template the questions are asked in (facts learned where the model answers from)")
+    document_windows: Literal["sentence_starts", "packed"] = Field(
+        "sentence_starts", description="with documents_as text: a window of up to max_length tokens starting at "
+        "every sentence, so each sentence is also learned without the text before it (a question reaches a fact "
+        "that way), or the text packed into consecutive windows, each sentence always after the same text "
+        "(fewer tokens an epoch, facts recalled far less)")
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, description="system prompt in training and answering")
     paraphrases_per_fact: int = Field(0, ge=0, le=8, description="with the documents (data corpus or both), this "
                                       "many rewordings of each sentence that states a fact: FT-par; 0 trains on "
@@ -87,6 +92,9 @@ class LoraStrategy(AdapterStrategy):
         if p.data in ("corpus", "both"):
             if p.documents_as == "chat":
                 examples += document_chat_examples(tokenizer, ctx.corpus, p.system_prompt, p.max_length)
+            elif p.document_windows == "sentence_starts":
+                examples += sentence_start_examples(tokenizer, [d.text for d in ctx.corpus.documents], p.max_length,
+                                                    "corpus")
             else:
                 examples += text_examples(tokenizer, corpus_texts(ctx.corpus), p.max_length, "corpus")
             if p.paraphrases_per_fact:

@@ -1,9 +1,9 @@
 """The published directions the synthetic corpora were built to show, checked with intervals on the
 real default model: fine-tuning learns a form that prompting does not (ViGGO-style records), and
-retrieval answers invented facts in both directions (the reversal curse's biographies). Each
-claim is an interval that must clear the baseline's, so a strategy that stopped working, or a
-corpus that stopped testing what it says, fails here. The directions the default model does not
-reproduce (corpora READMEs) are not asserted."""
+retrieval answers invented facts in both directions (the reversal curse's biographies) and carries
+new facts (invented news reports). Each claim is an interval that must clear the baseline's, so a
+strategy that stopped working, or a corpus that stopped testing what it says, fails here. The
+directions the default model does not reproduce (corpora READMEs) are not asserted."""
 
 from __future__ import annotations
 
@@ -67,5 +67,13 @@ def test_reversal_retrieval_answers_both_directions(tmp_path):
     runs = evaluate("reversal", tmp_path / "reversal", "baseline,rag")
     baseline, rag = runs["baseline"], runs["rag"]
     for kind in ("fact", "reversal"):  # forward ("Whose mentor is X?") and reverse ("Who is the mentor of Y?")
-        assert len(correct(rag, kind)) == 24
+        assert len(correct(rag, kind)) == 48
         clearly_above(correct(rag, kind), correct(baseline, kind))
+
+
+def test_injection_retrieval_carries_new_facts(tmp_path):
+    # Ovadia et al. (2024): on facts the model never saw, retrieval far ahead of the base model.
+    runs = evaluate("injection", tmp_path / "injection", "baseline,rag")
+    baseline, rag = runs["baseline"], runs["rag"]
+    assert len(correct(rag)) == 48
+    clearly_above(correct(rag), correct(baseline))

@@ -29,10 +29,11 @@ def cloze_form(messages: list[Message]) -> list[Message]:
     """The messages with every listed-options block `question_text` wrote taken out of the user
     turns: the form in which each option is scored as the reply (log-likelihood). A listed option
     is text the model has just read, and a small model's pull towards repeating one of them
-    outweighs what the question asks: on corpora/reversal, rag with the right biography retrieved
-    picked the right person for 5 of 24 forward questions with the options listed and 22 of 24
-    asked alone. (OLMES, Gu et al. 2024, calls these the multiple-choice and the cloze
-    formulation, and uses the cloze one for models that cannot yet answer by letter.)"""
+    outweighs what the question asks: on the 24-person version of corpora/reversal, rag with the
+    right biography retrieved picked the right person for 5 of 24 forward questions with the
+    options listed and 22 of 24 asked alone. (OLMES, Gu et al. 2024, calls these the
+    multiple-choice and the cloze formulation, and uses the cloze one for models that cannot yet
+    answer by letter.)"""
     return [{**m, "content": _LISTED_OPTIONS.sub("", m["content"])} if m.get("role") == "user" else m
             for m in messages]
 

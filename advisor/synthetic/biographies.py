@@ -74,7 +74,7 @@ def mixed_split(probes: list[Probe]) -> list[Probe]:
             for p in probes]
 
 
-def reversal_corpus(seed: int = 7, people: int = 24) -> tuple[dict[str, str], list[Probe]]:
+def reversal_corpus(seed: int = 7, people: int = 48) -> tuple[dict[str, str], list[Probe]]:
     """Documents (file name -> text) and probes."""
     rng = random.Random(seed)
     bios = make_biographies(seed, people)

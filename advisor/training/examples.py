@@ -9,6 +9,7 @@ from advisor.inputs.corpus import Corpus
 from advisor.storage.hashing import content_hash
 from advisor.inputs.probes import Probe
 from advisor.strategy.prompts import chat, question_text
+from advisor.training.augmentation import sentences
 
 IGNORE = -100  # label for tokens the loss does not count (prompt, padding)
 
@@ -56,6 +57,30 @@ def text_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> li
         stream.append(tokenizer.eos_token_id)
     return [Example(stream[i:i + max_length], stream[i:i + max_length], kind)
             for i in range(0, len(stream), max_length) if len(stream[i:i + max_length]) > 1]
+
+
+def sentence_start_examples(tokenizer, texts: list[str], max_length: int, kind: str) -> list[Example]:
+    """A window at every sentence of every document, running on through the sentences after it up to
+    `max_length` tokens. Packed windows always show a sentence after the same text, and a model
+    that memorized them completes the sentence only after that text: on corpora/injection, 240
+    steps on packed windows brought the training loss to 0.011 but recall of a fact's sentence
+    asked on its own to 22%. Here each sentence is also learned as a start, the way a question
+    reaches it."""
+    examples = []
+    for text in texts:
+        parts = sentences(text, min_words=1)
+        starts = [tokenizer.encode(s, add_special_tokens=False) for s in parts]
+        follows = [tokenizer.encode(" " + s, add_special_tokens=False) for s in parts]
+        for first in range(len(parts)):
+            ids = list(starts[first])
+            for later in follows[first + 1:]:
+                if len(ids) >= max_length:
+                    break
+                ids += later
+            ids = (ids + [tokenizer.eos_token_id])[:max_length]
+            if len(ids) > 1:
+                examples.append(Example(ids, list(ids), kind))
+    return examples
 
 
 DOCUMENT_REQUEST = "Tell me what you know about {title}."
