@@ -19,7 +19,8 @@ from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.training.recall_check import cloze_items, recall
 from advisor.strategy.contract import FitContext, Strategy
 from advisor.training.lora_loop import ADAPTER_DIR, LoraTrainingParams, fresh_base_model, model_identity, save_adapter, train_lora
-from advisor.training.examples import Example, corpus_texts, data_hash, document_chat_examples, qa_examples, sentence_start_examples, statement_examples, text_examples
+from advisor.training.examples import (Example, corpus_texts, data_hash, document_chat_examples, qa_examples,
+                                       sentence_start_examples, statement_examples, text_examples)
 
 
 class LoraParams(LoraTrainingParams):

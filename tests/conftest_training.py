@@ -23,3 +23,20 @@ def published(root, kind: str) -> list:
     """Finished artifacts and leftover temporary directories of one kind."""
     folder = root / kind
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+class WordTokenizer:
+    """One id per distinct word (0 is padding and end of text), readable back as words."""
+
+    pad_token_id = 0
+    eos_token_id = 0
+
+    def __init__(self):
+        self.vocab: dict[str, int] = {}
+
+    def encode(self, text, add_special_tokens=False):
+        return [self.vocab.setdefault(word, len(self.vocab) + 1) for word in text.split()]
+
+    def decode(self, ids):
+        words = {i: w for w, i in self.vocab.items()}
+        return " ".join(words.get(i, "<eos>") for i in ids)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from conftest_training import QUICK, lora_weights, published, training_context
+from conftest_training import QUICK, WordTokenizer, lora_weights, published, training_context
 from strategies.lora import LoraStrategy
 
 
@@ -45,26 +45,10 @@ def test_document_title_is_the_first_heading_else_the_file_name():
     assert document_title("people/miskva-plou.md", "no heading here") == "miskva-plou"
 
 
-class WordIds:
-    """One id per distinct word, so windows can be read back as words."""
-
-    eos_token_id = 0
-
-    def __init__(self):
-        self.ids: dict[str, int] = {}
-
-    def encode(self, text, add_special_tokens=False):
-        return [self.ids.setdefault(word, len(self.ids) + 1) for word in text.split()]
-
-    def decode(self, ids):
-        words = {i: w for w, i in self.ids.items()}
-        return " ".join(words.get(i, "<eos>") for i in ids)
-
-
 def test_sentence_start_windows_begin_at_every_sentence_and_stay_in_their_document():
     from advisor.training.examples import sentence_start_examples
 
-    tok = WordIds()
+    tok = WordTokenizer()
     docs = ["# Title one\n\nAlpha beta gamma. Delta epsilon zeta eta. Theta iota.", "Kappa lambda mu."]
     windows = [tok.decode(e.input_ids) for e in sentence_start_examples(tok, docs, max_length=6, kind="corpus")]
     assert windows == ["Title one. Alpha beta gamma. Delta",  # a heading is a sentence; cut at 6 tokens

@@ -9,6 +9,7 @@ from advisor.backends.fake import FakeBackend
 from advisor.inputs.corpus import Corpus, Document
 from advisor.training.recall_check import ClozeItem, cloze_items, recall
 from advisor.strategy.contract import FitContext
+from conftest_training import WordTokenizer
 from strategies.lora import LoraStrategy
 
 CORPUS = Corpus(name="bios", documents=[Document(id="a.md", source="a.md", text=(
@@ -22,17 +23,6 @@ def test_cloze_items_cut_the_final_name_or_number():
                      ClozeItem("Some visitors came in", "1931"),
                      ClozeItem("Everyone in Revvouzher knows Plim Varro as the tutor of", "Oskin Brae")}
     assert len(cloze_items(CORPUS, limit=2)) == 2
-
-
-class WordTokenizer:
-    pad_token_id = 0
-    eos_token_id = 0
-
-    def __init__(self):
-        self.vocab: dict[str, int] = {}
-
-    def encode(self, text, add_special_tokens=False):
-        return [self.vocab.setdefault(word, len(self.vocab) + 1) for word in text.split()]
 
 
 class BigramModel:

@@ -8,7 +8,8 @@ from advisor.errors import AdvisorError
 BACKENDS = ("hf", "vllm", "openai", "fake")
 
 
-def teacher_spec(spec: str | None, teacher_model: str | None, answering_model: str) -> tuple[str, str, str | None] | None:
+def teacher_spec(spec: str | None, teacher_model: str | None,
+                 answering_model: str) -> tuple[str, str, str | None] | None:
     """What `--teacher` names, as (backend kind, model, base URL) to build; None when it is the
     answering model itself (nothing named, or the answering model's name and no server model)."""
     if spec is None or spec == answering_model and not teacher_model:

@@ -22,7 +22,8 @@ UNRELATED = 4  # unrelated statements measured per statement
 
 
 def measure_statements(backend, statements: list[Statement], pool: list[Statement], *, steps: int, seed: int,
-                       paraphrases: TeacherParaphrases | None = None) -> tuple[list[ProbeInfluence], list[dict[str, Any]]]:
+                       paraphrases: TeacherParaphrases | None = None,
+                       ) -> tuple[list[ProbeInfluence], list[dict[str, Any]]]:
     """Both conditions for every statement on the backend's own model; returns the influences and
     each statement's training record. A teacher's paraphrase replaces the templates for the
     statements it has one for."""

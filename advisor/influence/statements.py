@@ -128,8 +128,8 @@ def garble(text: str, rng: random.Random) -> str:
 def related_probes(statement: Statement, pool: list[Statement], *, unrelated: int, seed: int,
                    paraphrase: RelatedProbe | None = None) -> list[RelatedProbe]:
     """The statement, its paraphrases (`paraphrase`, a teacher's, or else the templates), reversal,
-    transitive conclusions (one per chain it is a link of, the other link as premise), negation, the claim and negated claim after the subject,
-    `unrelated` statements sharing no entity with it, a garbled copy, and the statement and its
+    transitive conclusions (one per chain it is a link of, the other link as premise), negation,
+    the claim and negated claim after the subject, `unrelated` statements sharing no entity with it, a garbled copy, and the statement and its
     negation asked as true-or-false questions (both answers scored, every wording)."""
     s = statement
     rng = random.Random(f"{seed}:{s.probe_id}")
