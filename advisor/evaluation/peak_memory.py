@@ -5,7 +5,8 @@ Linux lets a process reset its own peak resident set (VmHWM) by writing 5 to
 reached so far, with no sampling thread to miss a short spike. Where that is not possible the
 process-wide peak (ru_maxrss) is reported instead and says so (scope "process"). Some kernels
 and sandboxes accept the write and ignore it, so the reset is checked, not trusted: right after
-it the peak must be the current resident set.
+it the peak must be the current resident set, and a small block touched and unmapped right after
+must raise it (a peak that misses freed memory would miss a strategy's short spikes).
 
 Resetting the peak also resets what getrusage and `time -v` report for the whole process at exit
 (the kernel keeps one high-water mark), so a run's own peak is the largest strategy peak.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import mmap
 import re
 import resource
 import sys
@@ -29,6 +31,10 @@ RESET_PEAK = "5"  # proc(5): "5" resets the peak resident set size to the curren
 # Right after a reset the peak may exceed the resident set read a moment later only by what was
 # freed in between; more than this and the reset did not happen.
 RESET_TOLERANCE_MB = 16.0
+# The block touched to check that the peak follows memory freed before the read: small next to a
+# model, large enough that counting noise cannot fake it.
+PROBE_MB = 32
+PAGE = mmap.PAGESIZE
 
 
 class PeakMemory(BaseModel):
@@ -50,7 +56,11 @@ class PeakMemoryMeter:
         except OSError:
             self.scope = "process"
             return self
-        self.scope = "strategy" if _reset_took_effect() else "process"
+        if _reset_took_effect() and _peak_follows_freed_memory():
+            CLEAR_REFS.write_text(RESET_PEAK)  # the probe's block is not the strategy's
+            self.scope = "strategy"
+        else:
+            self.scope = "process"
         return self
 
     def read(self) -> PeakMemory:
@@ -64,6 +74,18 @@ class PeakMemoryMeter:
 def _reset_took_effect() -> bool:
     peak, resident = _vm_hwm_mb(), _status_mb("VmRSS")
     return peak is not None and resident is not None and peak - resident <= RESET_TOLERANCE_MB
+
+
+def _peak_follows_freed_memory() -> bool:
+    """Touch fresh private pages (a new mapping, so no allocator can hand back memory already
+    resident), unmap them, and check that the peak kept them."""
+    before = _vm_hwm_mb()
+    block = mmap.mmap(-1, PROBE_MB * 1024 * 1024, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    for offset in range(0, len(block), PAGE):
+        block[offset] = 1
+    block.close()
+    after = _vm_hwm_mb()
+    return before is not None and after is not None and after - before >= 0.9 * PROBE_MB
 
 
 def _vm_hwm_mb() -> float | None:
