@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from advisor.errors import InputError
 from advisor.training.augmentation import AugmentationMix, augment
 from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, question_text
 from advisor.training.recall_check import cloze_items, recall
@@ -115,16 +116,20 @@ class LoraStrategy(AdapterStrategy):
     def on_publish(self, folder) -> None:
         """Write anything else the artifact should keep beside the adapter."""
 
+    def check_corpus(self, corpus) -> None:
+        if self.params.budget == "until_memorized" and not cloze_items(corpus):
+            raise InputError(f"strategy '{self.name}', parameter 'budget', value 'until_memorized': recall is "
+                             "checked on document sentences that end in a name or a number, and these documents "
+                             "have none; use budget=steps")
+
     def memorization_check(self, ctx: FitContext, tokenizer, info: dict[str, Any]):
         """For budget until_memorized: a hook that checks recall every `recall_every` steps, records
         each check in `info["recall_checks"]` as [step, recall] and ends training at the target."""
         p = self.params
         if p.budget != "until_memorized":
             return None
+        self.check_corpus(ctx.corpus)
         items = cloze_items(ctx.corpus, seed=ctx.seed)
-        if not items:
-            raise ValueError(f"{self.name}: budget 'until_memorized' needs document sentences that end in a name "
-                             "or a number; this corpus has none")
         checks = info.setdefault("recall_checks", [])
 
         def after_step(model, steps: int) -> bool:

@@ -95,6 +95,19 @@ def test_bad_set_option_names_the_option(tmp_path):
     assert result.returncode == 2 and "--set" in result.stderr
 
 
+def test_a_budget_the_documents_cannot_serve_fails_before_any_model_loads(tmp_path):
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    (corpus / "weather.md").write_text("The winters there are long and quiet. Nobody minds the rain.\n")
+    result = run_cli("evaluate", str(corpus), "--probes", str(TINY / "probes.jsonl"), "--model",
+                     str(tmp_path / "no-such-model"), "--strategies", "lora", "--set", "lora.budget=until_memorized",
+                     "--out", str(tmp_path / "run"), "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: strategy 'lora', parameter 'budget', value 'until_memorized': recall is checked on document "
+        "sentences that end in a name or a number, and these documents have none; use budget=steps"]
+
+
 def test_a_bad_strategy_parameter_fails_in_one_line_before_the_baseline_runs(tmp_path):
     out = tmp_path / "run"
     result = run_cli("evaluate", str(TINY), "--probes", str(TINY / "probes.jsonl"), "--backend", "fake",

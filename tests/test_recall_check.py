@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from advisor.composition import find_strategy_class
 from advisor.storage.artifacts import ArtifactStore
 from advisor.backends.fake import FakeBackend
+from advisor.errors import InputError
 from advisor.inputs.corpus import Corpus, Document
 from advisor.training.recall_check import ClozeItem, cloze_items, recall
 from advisor.strategy.contract import FitContext
@@ -81,9 +83,11 @@ def test_until_memorized_checks_every_n_steps_and_stops_at_the_target(tmp_path):
     assert LoraStrategy({"data": "corpus"}).memorization_check(ctx, tokenizer, {}) is None
 
 
-def test_until_memorized_needs_sentences_with_a_checkable_ending(tmp_path):
+def test_until_memorized_needs_sentences_with_a_checkable_ending():
     plain = Corpus(name="p", documents=[Document(id="p.md", source="p.md", text="the winters there are long and quiet.")])
-    ctx = FitContext(backend=FakeBackend("m"), corpus=plain, train_probes=[], dev_probes=[],
-                     artifacts=ArtifactStore(tmp_path))
-    with pytest.raises(ValueError, match="lora: budget 'until_memorized'"):
-        LoraStrategy({"budget": "until_memorized"}).memorization_check(ctx, WordTokenizer(), {})
+    with pytest.raises(InputError, match="strategy 'lora', parameter 'budget', value 'until_memorized'"):
+        LoraStrategy({"budget": "until_memorized"}).check_corpus(plain)
+    with pytest.raises(InputError, match="strategy 'lora', parameter 'budget'"):
+        find_strategy_class("rag+lora")({"lora": {"budget": "until_memorized"}}).check_corpus(plain)
+    LoraStrategy({"budget": "until_memorized"}).check_corpus(CORPUS)
+    LoraStrategy({"budget": "steps"}).check_corpus(plain)

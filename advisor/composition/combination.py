@@ -206,6 +206,10 @@ class CombinationStrategy(Strategy):
             return "routes need train probes with a kind to predict a question's kind from"
         return None
 
+    def check_corpus(self, corpus) -> None:
+        for strategy in self.make_parts().values():
+            strategy.check_corpus(corpus)
+
     def depends_on_seed(self) -> bool:
         return any(s.depends_on_seed() for s in self.make_parts().values())
 

@@ -1,7 +1,8 @@
 """What a run reads and loads before any strategy runs: the documents, the probes, the backends.
 
-Prepared before the Runner exists, in the order that fails cheapest first: a given probe file is
-read and checked before any model loads; probes are generated (which may need the teacher) only
+Prepared before the Runner exists, in the order that fails cheapest first: the documents are read
+and every strategy's params checked against them, and a given probe file is read and checked,
+before any model loads; probes are generated (which may need the teacher) only
 when none were given, and then written into the run directory so a re-run reuses them.
 """
 
@@ -19,6 +20,7 @@ from advisor.evaluation.progress import Progress
 from advisor.evaluation.run_config import RunConfig, check_decision_inputs
 from advisor.inputs.corpus import Corpus, load_corpus
 from advisor.inputs.probes import ProbeSet, read_probes, write_probes
+from advisor.strategy.contract import Strategy
 from advisor.storage.paths import cache_dir
 
 
@@ -81,9 +83,12 @@ class BackendMaker:
                                       dtype=self.config.dtype))
 
 
-def prepare_inputs(config: RunConfig, *, run_dir: Path, decision_options, executor, backend: Backend | None,
-                   teacher: Backend | None, progress: Progress, echo: Callable[[str], None]) -> RunInputs:
+def prepare_inputs(config: RunConfig, *, run_dir: Path, decision_options, executor, strategies: dict[str, Strategy],
+                   backend: Backend | None, teacher: Backend | None, progress: Progress,
+                   echo: Callable[[str], None]) -> RunInputs:
     corpus = load_corpus(config.corpus_dir)
+    for strategy in strategies.values():
+        strategy.check_corpus(corpus)
     given = read_probes(config.probes_path, seed=config.seed) if config.probes_path else None  # fail fast
     if given is not None:
         check_decision_inputs(decision_options, given)

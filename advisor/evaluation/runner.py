@@ -94,6 +94,7 @@ class Runner:
         executor = make_executor(config, strategies)  # a bad address or resource fails here
         run_dir = Path(config.out_dir or default_run_dir(config))
         inputs = prepare_inputs(config, run_dir=run_dir, decision_options=options, executor=executor,
+                                strategies=strategies,
                                 backend=backend, teacher=teacher, progress=progress, echo=echo)
         return cls(config, **vars(inputs), strategies=strategies, names=names, decision_options=options,
                    executor=executor, run_dir=run_dir, progress=progress, echo=echo)

@@ -71,6 +71,12 @@ class Strategy:
                     f"serves '{ctx.backend.model_id}' through an API")
         return None
 
+    def check_corpus(self, corpus: Corpus) -> None:
+        """Raise InputError when a parameter asks for something these documents cannot give.
+
+        Called for every strategy in the run once the documents are read, before any model
+        loads, so that a run does not fail after hours on what could be seen at the start."""
+
     def fit_info(self) -> dict[str, Any]:
         """What fitting produced that a reader should see (final prompt, pairs built, ...).
 
