@@ -14,6 +14,8 @@ evidence being its conclusion). Each probe is asked two ways. As a chat question
 the way `advisor evaluate` asks it (each option scored as the reply). And in the documents' own
 form, no chat, the way Berglund et al. (2023) tested: forward "X is the mentor of" -> choices, reverse "The mentor of Y is" -> choices, each
 choice scored as the continuation; for a retriever, after the chunks it found for the question.
+And as a plain-text question, no chat ("Question: Whose mentor is X?\nAnswer:" -> choices), the
+way Ovadia et al. (2024) asked theirs.
 Each trained adapter's cloze recall of the documents is printed too: a fact not memorized (low
 recall, low document-form forward) needs more passes or a higher learning rate; a fact memorized
 but not reached through a chat question (high document-form forward, chat forward near chance)
@@ -190,6 +192,20 @@ def small_corpus(people: int, mixed: bool = False) -> str:
     return str(folder)
 
 
+def mixed_copy(corpus: str) -> str:
+    """A copy of a corpus whose every second document's fact probes are in the train split (the
+    split `--mixed` makes of generated biographies), written to a temporary folder."""
+    from advisor.inputs.corpus import load_corpus
+    from advisor.inputs.probes import read_probes
+    from advisor.synthetic.__main__ import write_corpus
+    from advisor.synthetic.biographies import mixed_split
+
+    folder = Path(tempfile.mkdtemp(prefix="mixed-"))
+    docs = {Path(d.source).name: d.text for d in load_corpus(corpus).documents}
+    write_corpus(folder, docs, mixed_split(read_probes(Path(corpus) / "probes.jsonl").probes))
+    return str(folder)
+
+
 def document_form_prompt(probe) -> str:
     """The probe's fact as the documents would state it, cut before the answer: "X is the mentor
     of" for a forward probe; for a reverse one, the reversed statement ("The mentor of Y is"),
@@ -221,6 +237,25 @@ def document_form(model, tokenizer, probes, contexts: list[str] | None = None) -
     return correct
 
 
+def plain_question(model, tokenizer, probes, contexts: list[str] | None = None) -> list[bool]:
+    """Probes asked as a plain-text question, no chat template ("Question: ...\nAnswer:"), each
+    choice scored as the continuation: the form Ovadia et al. (2024) asked their multiple-choice
+    questions in (an evaluation harness over base models). A model fine-tuned on raw text is asked
+    in the mode it was trained in, but with a question rather than the documents' own sentence.
+    `contexts` as in `document_form`."""
+    from advisor.influence.measurement import model_scorer
+
+    score = model_scorer(model, tokenizer)
+    correct = []
+    for index, probe in enumerate(probes):
+        prompt = f"Question: {probe.question}\nAnswer:"
+        if contexts is not None:
+            prompt = contexts[index] + "\n\n" + prompt
+        scores = score([(prompt, " " + choice) for choice in probe.choices])
+        correct.append(probe.choices[max(range(len(scores)), key=scores.__getitem__)] == probe.answer)
+    return correct
+
+
 def paired_line(label: str, reference: list[bool], correct: list[bool]) -> str:
     """A run against the first one on the same probes: the difference in points, its paired 95%
     interval, and McNemar's exact p."""
@@ -244,11 +279,13 @@ def main() -> None:
                         "temporary folder, removed at the end)")
     parser.add_argument("--dtype", default="fp32", help="precision of answering and training (default fp32, "
                         "the figures below; bf16 on a CPU with native bf16 is about twice as fast)")
-    parser.add_argument("--mixed", action="store_true", help="with --people: every second person's forward "
+    parser.add_argument("--mixed", action="store_true", help="every second person's (or document's) forward "
                         "question in the train split (mixed training); only the others are scored")
     args = parser.parse_args()
     if args.people:
         args.corpus = small_corpus(args.people, args.mixed)
+    elif args.mixed:
+        args.corpus = mixed_copy(args.corpus)
 
     from advisor.analysis.statistics import bootstrap_ci
     from advisor.storage.artifacts import ArtifactStore
@@ -308,12 +345,13 @@ def main() -> None:
                     contexts = None
                     if retrieves:  # the same question in the documents' form, after the chunks found for it
                         contexts = [retrieved_text(docs) for docs in strategy.retrieve([p.question for p in stated])]
-                    plain = document_form(hf.model, hf.tokenizer, stated, contexts)
-                    results[f"{label} in document form"] = plain
-                    low, high = bootstrap_ci(plain)
                     where = ", after the retrieved chunks" if retrieves else ""
-                    line.append(f"{label} in document form{where} {sum(plain)}/{len(plain)} "
-                                f"(95% CI {low:.0%}-{high:.0%})")
+                    for form, measure in (("in document form", document_form), ("as a plain question", plain_question)):
+                        correct = measure(hf.model, hf.tokenizer, stated, contexts)
+                        results[f"{label} {form}"] = correct
+                        low, high = bootstrap_ci(correct)
+                        line.append(f"{label} {form}{where} {sum(correct)}/{len(correct)} "
+                                    f"(95% CI {low:.0%}-{high:.0%})")
             if "steps" in info:
                 cut = ", stopped by the time limit" if info.get("stopped_by_time_limit") else ""
                 line.append(f"steps {info['steps']} of {info.get('planned_steps')}{cut}, "
