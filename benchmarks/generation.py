@@ -2,9 +2,10 @@
 
     python benchmarks/generation.py [--prompts 32] [--new-tokens 32] [--threads N]
 
-Throughput: generated tokens/s at batch sizes 1, 8 and 32 with a fixed number of forced new
-tokens (min = max), fp32 and bf16 side by side on the same prompts (the acme sample's baseline
-prompts, test split): the decode-bound case. Prefill: prompt tokens/s on the same questions with
+Throughput: generated tokens/s at batch sizes 1, 8 and 32 (`--batch-sizes`) with a fixed number
+of forced new tokens (min = max), fp32 and bf16 side by side on the same prompts (the acme
+sample's baseline prompts, test split): the decode-bound case. The same batches are run again
+with one new token, so that the prompt pass and the decode steps are reported apart. Prefill: prompt tokens/s on the same questions with
 about 450 tokens of the sample's documents in front (a RAG-sized prompt) and 4 new tokens, at
 batch 16: the prefill-bound case. `--json` prints every figure as one JSON object instead. Agreement: greedy baseline answers bf16 vs fp32. Load: cold (first
 conversion from GGUF into an empty temporary cache) and warm. Each configuration runs in its
@@ -118,7 +119,16 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
                 output = model.generate(**encoded, **options)
                 generated += (output.shape[1] - encoded["input_ids"].shape[1]) * output.shape[0]
         elapsed = time.perf_counter() - start
-        throughput[batch_size] = {"tokens": generated, "seconds": elapsed, "tok_s": generated / elapsed}
+        # The same batches with one new token: the prompt pass alone, so the rest is the decode steps.
+        start = time.perf_counter()
+        with torch.inference_mode():
+            for encoded in batches:
+                model.generate(**encoded, **{**options, "min_new_tokens": 1, "max_new_tokens": 1})
+        prompt_s = time.perf_counter() - start
+        decoded = generated - len(subset)
+        throughput[batch_size] = {"tokens": generated, "seconds": elapsed, "tok_s": generated / elapsed,
+                                  "prompt_pass_s": prompt_s,
+                                  "decode_tok_s": decoded / (elapsed - prompt_s) if elapsed > prompt_s else None}
     prefill = measure_prefill(backend, n_prompts)
     backend.batch_size = 8
     start = time.perf_counter()
@@ -205,6 +215,12 @@ def main() -> None:
     for dtype, run in runs.items():
         cells = "".join(f"{run['throughput'][str(b)]['tok_s']:>12.1f}" for b in sizes)
         say(f"{dtype:<10}{run['threads']:>8}{cells}{run['peak_mb']:>10.0f}")
+    say("of which the decode steps alone (the prompt pass timed separately and taken out), tokens/s:")
+    for dtype, run in runs.items():
+        cells = "".join(f"{run['throughput'][str(b)]['decode_tok_s'] or 0:>12.1f}" for b in sizes)
+        shares = ", ".join(f"batch {b}: {run['throughput'][str(b)]['prompt_pass_s'] / run['throughput'][str(b)]['seconds']:.0%}"
+                           for b in sizes)
+        say(f"{dtype:<10}{run['threads']:>8}{cells}   (prompt pass share of the time: {shares})")
     reference = runs.get("float32")
     if reference:
         base = reference["throughput"]["1"]["tok_s"] if "1" in reference["throughput"] else None
