@@ -80,10 +80,14 @@ class RaftStrategy(LoraStrategy):
                "answering like rag through it.")
     Params = RaftParams
 
+    artifact_kind = "raft-adapter"
+
+    def check_corpus(self, corpus) -> None:
+        """Steps are RAFT's only budget, so no budget asks anything of the documents."""
+
     def memorization_check(self, ctx, tokenizer, info):
         """RAFT learns from retrieval prompts, not from the documents' text: steps are its only budget."""
         return None
-    artifact_kind = "raft-adapter"
 
     def training_examples(self, ctx: FitContext, tokenizer) -> list[Example]:
         from advisor.inputs.chunking import chunk_corpus

@@ -11,6 +11,7 @@ from advisor.errors import InputError
 from advisor.inputs.corpus import Corpus, Document
 from advisor.training.recall_check import ClozeItem, cloze_items, recall
 from advisor.strategy.contract import FitContext
+from advisor.strategy.registry import make_strategy, registered_strategies
 from conftest_training import WordTokenizer
 from strategies.lora import LoraStrategy
 
@@ -91,3 +92,9 @@ def test_until_memorized_needs_sentences_with_a_checkable_ending():
         find_strategy_class("rag+lora")({"lora": {"budget": "until_memorized"}}).check_corpus(plain)
     LoraStrategy({"budget": "until_memorized"}).check_corpus(CORPUS)
     LoraStrategy({"budget": "steps"}).check_corpus(plain)
+
+
+@pytest.mark.parametrize("name", sorted(registered_strategies()))
+def test_every_strategy_with_default_params_accepts_documents_without_checkable_endings(name):
+    plain = Corpus(name="p", documents=[Document(id="p.md", source="p.md", text="the winters there are long and quiet.")])
+    make_strategy(name).check_corpus(plain)  # only a param asking for such sentences may refuse them
