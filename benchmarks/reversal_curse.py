@@ -217,24 +217,30 @@ def document_form_prompt(probe) -> str:
     return statement[:statement.rindex(probe.answer)].rstrip()
 
 
-def document_form(model, tokenizer, probes, contexts: list[str] | None = None) -> list[bool]:
-    """Probes asked in the documents' own form, no chat, each choice scored as the continuation
-    of `document_form_prompt` (the influence analysis' scorer: summed log-probability of a target
-    after its context). Tells a fact that was not learned from one that was learned but is not
-    reached through a chat question, in either direction. `contexts`: text put before each prompt
-    (the chunks a retriever found for the probe's question), as Berglund et al.'s in-context test
-    puts the statement before it."""
+def picked_right(model, tokenizer, probes, prompts: list[str]) -> list[bool]:
+    """Whether each probe's answer has the highest summed log-probability of its choices as the
+    continuation of its prompt (the influence analysis' scorer), no chat template."""
     from advisor.influence.measurement import model_scorer
 
     score = model_scorer(model, tokenizer)
     correct = []
-    for index, probe in enumerate(probes):
-        prompt = document_form_prompt(probe)
-        if contexts is not None:
-            prompt = contexts[index] + "\n\n" + prompt
+    for probe, prompt in zip(probes, prompts):
         scores = score([(prompt, " " + choice) for choice in probe.choices])
         correct.append(probe.choices[max(range(len(scores)), key=scores.__getitem__)] == probe.answer)
     return correct
+
+
+def with_contexts(prompts: list[str], contexts: list[str] | None) -> list[str]:
+    return prompts if contexts is None else [c + "\n\n" + p for c, p in zip(contexts, prompts)]
+
+
+def document_form(model, tokenizer, probes, contexts: list[str] | None = None) -> list[bool]:
+    """Probes asked in the documents' own form, each choice scored as the continuation of
+    `document_form_prompt`. Tells a fact that was not learned from one that was learned but is not
+    reached through a chat question, in either direction. `contexts`: text put before each prompt
+    (the chunks a retriever found for the probe's question), as Berglund et al.'s in-context test
+    puts the statement before it."""
+    return picked_right(model, tokenizer, probes, with_contexts([document_form_prompt(p) for p in probes], contexts))
 
 
 def plain_question(model, tokenizer, probes, contexts: list[str] | None = None) -> list[bool]:
@@ -243,17 +249,8 @@ def plain_question(model, tokenizer, probes, contexts: list[str] | None = None) 
     questions in (an evaluation harness over base models). A model fine-tuned on raw text is asked
     in the mode it was trained in, but with a question rather than the documents' own sentence.
     `contexts` as in `document_form`."""
-    from advisor.influence.measurement import model_scorer
-
-    score = model_scorer(model, tokenizer)
-    correct = []
-    for index, probe in enumerate(probes):
-        prompt = f"Question: {probe.question}\nAnswer:"
-        if contexts is not None:
-            prompt = contexts[index] + "\n\n" + prompt
-        scores = score([(prompt, " " + choice) for choice in probe.choices])
-        correct.append(probe.choices[max(range(len(scores)), key=scores.__getitem__)] == probe.answer)
-    return correct
+    prompts = [f"Question: {p.question}\nAnswer:" for p in probes]
+    return picked_right(model, tokenizer, probes, with_contexts(prompts, contexts))
 
 
 def paired_line(label: str, reference: list[bool], correct: list[bool]) -> str:
