@@ -5,11 +5,12 @@
 Throughput: generated tokens/s at batch sizes 1, 8 and 32 (`--batch-sizes`) with a fixed number
 of forced new tokens (min = max), fp32 and bf16 side by side on the same prompts (the acme
 sample's baseline prompts, test split): the decode-bound case. The same batches are run again
-with one new token, so that the prompt pass and the decode steps are reported apart. Prefill: prompt tokens/s on the same questions with
-about 450 tokens of the sample's documents in front (a RAG-sized prompt) and 4 new tokens, at
-batch 16: the prefill-bound case. `--json` prints every figure as one JSON object instead. Agreement: greedy baseline answers bf16 vs fp32. Load: cold (first
-conversion from GGUF into an empty temporary cache) and warm. Each configuration runs in its
-own process so that its peak memory (maxrss) is its own.
+with one new token, so that the prompt pass and the decode steps are reported apart. Prefill:
+prompt tokens/s on the same questions with about 450 tokens of the sample's documents in front
+(a RAG-sized prompt) and 4 new tokens, at batch 16: the prefill-bound case. `--json` prints
+every figure as one JSON object instead. Agreement: greedy baseline answers bf16 vs fp32. Load:
+cold (first conversion from GGUF into an empty temporary cache) and warm. Each configuration
+runs in its own process so that its peak memory (maxrss) is its own.
 """
 
 from __future__ import annotations
@@ -217,9 +218,9 @@ def main() -> None:
         say(f"{dtype:<10}{run['threads']:>8}{cells}{run['peak_mb']:>10.0f}")
     say("of which the decode steps alone (the prompt pass timed separately and taken out), tokens/s:")
     for dtype, run in runs.items():
-        cells = "".join(f"{run['throughput'][str(b)]['decode_tok_s'] or 0:>12.1f}" for b in sizes)
-        shares = ", ".join(f"batch {b}: {run['throughput'][str(b)]['prompt_pass_s'] / run['throughput'][str(b)]['seconds']:.0%}"
-                           for b in sizes)
+        timed = {b: run["throughput"][str(b)] for b in sizes}
+        cells = "".join(f"{t['decode_tok_s'] or 0:>12.1f}" for t in timed.values())
+        shares = ", ".join(f"batch {b}: {t['prompt_pass_s'] / t['seconds']:.0%}" for b, t in timed.items())
         say(f"{dtype:<10}{run['threads']:>8}{cells}   (prompt pass share of the time: {shares})")
     reference = runs.get("float32")
     if reference:

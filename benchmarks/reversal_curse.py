@@ -195,14 +195,14 @@ def small_corpus(people: int, mixed: bool = False) -> str:
 def mixed_copy(corpus: str) -> str:
     """A copy of a corpus whose every second document's fact probes are in the train split (the
     split `--mixed` makes of generated biographies), written to a temporary folder."""
-    from advisor.inputs.corpus import load_corpus
-    from advisor.inputs.probes import read_probes
-    from advisor.synthetic.__main__ import write_corpus
+    import shutil
+
+    from advisor.inputs.probes import read_probes, write_probes
     from advisor.synthetic.biographies import mixed_split
 
     folder = Path(tempfile.mkdtemp(prefix="mixed-"))
-    docs = {Path(d.source).name: d.text for d in load_corpus(corpus).documents}
-    write_corpus(folder, docs, mixed_split(read_probes(Path(corpus) / "probes.jsonl").probes))
+    shutil.copytree(Path(corpus) / "docs", folder / "docs")
+    write_probes(folder / "probes.jsonl", mixed_split(read_probes(Path(corpus) / "probes.jsonl").probes))
     return str(folder)
 
 

@@ -19,6 +19,9 @@ CORPUS = Corpus(name="bios", documents=[Document(id="a.md", source="a.md", text=
     "Bairsa Gleiv is the bodyguard of Torkrou Tirbrain. The winters there are long and quiet.\n"
     "Some visitors came in 1931. Everyone in Revvouzher knows Plim Varro as the tutor of Oskin Brae."))])
 
+# No sentence ends in a name or a number: nothing for the recall check to ask.
+PLAIN = Corpus(name="p", documents=[Document(id="p.md", source="p.md", text="the winters there are long and quiet.")])
+
 
 def test_cloze_items_cut_the_final_name_or_number():
     items = set(cloze_items(CORPUS))
@@ -85,16 +88,14 @@ def test_until_memorized_checks_every_n_steps_and_stops_at_the_target(tmp_path):
 
 
 def test_until_memorized_needs_sentences_with_a_checkable_ending():
-    plain = Corpus(name="p", documents=[Document(id="p.md", source="p.md", text="the winters there are long and quiet.")])
     with pytest.raises(InputError, match="strategy 'lora', parameter 'budget', value 'until_memorized'"):
-        LoraStrategy({"budget": "until_memorized"}).check_corpus(plain)
+        LoraStrategy({"budget": "until_memorized"}).check_corpus(PLAIN)
     with pytest.raises(InputError, match="strategy 'lora', parameter 'budget'"):
-        find_strategy_class("rag+lora")({"lora": {"budget": "until_memorized"}}).check_corpus(plain)
+        find_strategy_class("rag+lora")({"lora": {"budget": "until_memorized"}}).check_corpus(PLAIN)
     LoraStrategy({"budget": "until_memorized"}).check_corpus(CORPUS)
-    LoraStrategy({"budget": "steps"}).check_corpus(plain)
+    LoraStrategy({"budget": "steps"}).check_corpus(PLAIN)
 
 
 @pytest.mark.parametrize("name", sorted(registered_strategies()))
 def test_every_strategy_with_default_params_accepts_documents_without_checkable_endings(name):
-    plain = Corpus(name="p", documents=[Document(id="p.md", source="p.md", text="the winters there are long and quiet.")])
-    make_strategy(name).check_corpus(plain)  # only a param asking for such sentences may refuse them
+    make_strategy(name).check_corpus(PLAIN)  # only a param asking for such sentences may refuse them

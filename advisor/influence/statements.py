@@ -129,8 +129,9 @@ def related_probes(statement: Statement, pool: list[Statement], *, unrelated: in
                    paraphrase: RelatedProbe | None = None) -> list[RelatedProbe]:
     """The statement, its paraphrases (`paraphrase`, a teacher's, or else the templates), reversal,
     transitive conclusions (one per chain it is a link of, the other link as premise), negation,
-    the claim and negated claim after the subject, `unrelated` statements sharing no entity with it, a garbled copy, and the statement and its
-    negation asked as true-or-false questions (both answers scored, every wording)."""
+    the claim and negated claim after the subject, `unrelated` statements sharing no entity with
+    it, a garbled copy, and the statement and its negation asked as true-or-false questions (both
+    answers scored, every wording)."""
     s = statement
     rng = random.Random(f"{seed}:{s.probe_id}")
     probes = [RelatedProbe("statement", f"{s.x} is the {s.relation} of", f" {s.y}")]
