@@ -28,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBES = ROOT / "corpora" / "acme" / "probes.jsonl"
+CHOICE_PROBES = ROOT / "corpora" / "injection" / "probes.jsonl"  # 48 multiple-choice questions
 BUILTIN_QUESTIONS = [
     "What is the capital of France?", "How many days are in a leap year?", "What gas do plants absorb?",
     "Who wrote Romeo and Juliet?", "What is the boiling point of water in Celsius?", "Name a prime number.",
@@ -131,11 +132,13 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
                                   "prompt_pass_s": prompt_s,
                                   "decode_tok_s": decoded / (elapsed - prompt_s) if elapsed > prompt_s else None}
     prefill = measure_prefill(backend, n_prompts)
+    choice_scoring = {form: measure_choice_scoring(backend, with_context) for form, with_context in
+                      (("short", False), ("rag_sized", True))}
     backend.batch_size = 8
     start = time.perf_counter()
     answers = backend.generate([GenerationRequest(messages=m, max_new_tokens=48) for m in messages])
     return {"dtype": backend.dtype_name, "threads": torch.get_num_threads(), "throughput": throughput,
-            "prefill": prefill,
+            "prefill": prefill, "choice_scoring": choice_scoring,
             "answers": [a.text for a in answers], "answer_s": time.perf_counter() - start, "peak_mb": peak_mb()}
 
 
@@ -156,6 +159,39 @@ def measure_prefill(backend, n_prompts: int, batch_size: int = 16) -> dict:
     seconds = time.perf_counter() - start
     return {"batch": batch_size, "prompts": len(texts), "mean_prompt_tokens": prompt_tokens / len(texts),
             "seconds": seconds, "prompt_tok_s": prompt_tokens / seconds}
+
+
+def measure_choice_scoring(backend, with_context: bool, batch_size: int = 16) -> dict:
+    """Multiple-choice probes scored one at a time against `batch_size` per pass, on the same
+    questions (the injection sample's, asked as `advisor evaluate` asks them: cloze form), alone
+    or behind a RAG-sized excerpt; with how often the two pick the same option."""
+    from advisor.backends.base import ChoiceRequest
+    from advisor.inputs.probes import read_probes
+    from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, cloze_form, question_text
+
+    probes = read_probes(CHOICE_PROBES).probes
+    contexts = context_prompts(len(probes)) if with_context else None
+    requests = []
+    for i, probe in enumerate(probes):
+        messages = chat(DEFAULT_SYSTEM_PROMPT, question_text(probe))
+        if contexts:
+            excerpt = contexts[i][-1]["content"].rsplit("\n\nQuestion:", 1)[0]
+            messages = chat(DEFAULT_SYSTEM_PROMPT, f"{excerpt}\n\nQuestion: {question_text(probe)}")
+        requests.append(ChoiceRequest(messages=cloze_form(messages), choices=probe.choices))
+    backend.loglikelihood(requests[0].messages, requests[0].choices)  # warm-up
+    start = time.perf_counter()
+    alone = [backend.loglikelihood(r.messages, r.choices) for r in requests]
+    alone_s = time.perf_counter() - start
+    backend.batch_size = batch_size
+    start = time.perf_counter()
+    together = [r.scores for r in backend.score_choices(requests)]
+    together_s = time.perf_counter() - start
+    pick = lambda scores: max(range(len(scores)), key=scores.__getitem__)  # noqa: E731
+    return {"probes": len(requests), "batch": batch_size,
+            "mean_prompt_tokens": sum(backend.count_message_tokens(r.messages) for r in requests) / len(requests),
+            "alone_probes_s": len(requests) / alone_s, "batched_probes_s": len(requests) / together_s,
+            "same_pick": sum(pick(a) == pick(b) for a, b in zip(alone, together)),
+            "max_score_diff": max(abs(x - y) for a, b in zip(alone, together) for x, y in zip(a, b))}
 
 
 def run_child(args: list[str], env: dict[str, str]) -> dict:
@@ -250,6 +286,14 @@ def main() -> None:
             pre = run["prefill"]
             say(f"prefill-bound, {dtype}: {pre['prompt_tok_s']:.0f} prompt tokens/s ({pre['prompts']} prompts of "
                 f"{pre['mean_prompt_tokens']:.0f} tokens at batch {pre['batch']}, 4 new tokens each)")
+        for dtype, run in runs.items():
+            for form, scoring in run["choice_scoring"].items():
+                say(f"multiple-choice scoring, {form} prompts ({scoring['probes']} probes of "
+                    f"{scoring['mean_prompt_tokens']:.0f} tokens), {dtype}: one at a time "
+                    f"{scoring['alone_probes_s']:.1f} probes/s, {scoring['batch']} per pass "
+                    f"{scoring['batched_probes_s']:.1f} probes/s "
+                    f"({scoring['batched_probes_s'] / scoring['alone_probes_s']:.2f}x); same option picked "
+                    f"{scoring['same_pick']}/{scoring['probes']}, scores within {scoring['max_score_diff']:.1e}")
         for dtype, run in runs.items():
             say(f"answering {len(run['answers'])} baseline probes at batch 8 (max 48 new tokens), {dtype}: "
                   f"{run['answer_s']:.1f} s")

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from advisor.backends.base import GenerationRequest
+from advisor.backends.base import ChoiceRequest, GenerationRequest
 from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.backends.fake import FakeBackend
 from advisor.errors import AdvisorError
@@ -20,6 +20,11 @@ QUESTIONS = ["What is the capital of France?",
              "Name a primary colour.",
              "Which planet is known as the Red Planet? Answer with the name of the planet only.",
              "What is 2 + 2?"]
+
+
+def choose(question: str, choices: list[str]) -> ChoiceRequest:
+    return ChoiceRequest(messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}],
+                         choices=choices)
 
 
 def ask(question: str, max_new_tokens: int = 12, **options) -> GenerationRequest:
@@ -53,6 +58,24 @@ def test_cached_choice_scores_keep_the_seconds_first_measured(tmp_path):
     assert len(scored) == 1 and backend.hits == 1
     assert second == first and first[1] > 0.05  # the measured seconds, not the lookup's
     assert backend.saved_s == pytest.approx(first[1])
+
+
+def test_choice_batches_come_back_in_the_order_asked_and_only_misses_are_scored(tmp_path):
+    inner = FakeBackend(batch_size=2)
+    batches = []
+    original = inner._score_batch
+    inner._score_batch = lambda requests: batches.append(len(requests)) or original(requests)
+    backend = CachingBackend(inner, ResponseCache(tmp_path / "responses.db"))
+    requests = [choose(question, ["Paris", "a colour", "Mars", "four"]) for question in QUESTIONS]
+    done = []
+    first = backend.score_choices(requests[:3], progress=done.append)
+    assert batches == [2, 1] and sum(done) == 3
+    second = backend.score_choices(requests, progress=done.append)
+    assert batches == [2, 1, 1] and backend.hits == 3  # only the new question was scored
+    assert [r.scores for r in second[:3]] == [r.scores for r in first]
+    assert [r.cached for r in second] == [True, True, True, False]
+    alone = [inner.loglikelihood(r.messages, r.choices) for r in requests]
+    assert [r.scores for r in second] == alone  # each result is its own request's, whatever the batch order
 
 
 def test_sampled_requests_are_never_cached(tmp_path):
@@ -188,6 +211,28 @@ def test_shared_prompt_cache_scores_equal_scoring_each_full_sequence(backend):
     scores = backend.loglikelihood(messages, choices)
     assert len({len(backend.tokenizer.encode(c, add_special_tokens=False)) for c in choices}) == 3
     assert scores == pytest.approx(expected, abs=1e-3)
+
+
+@pytest.mark.integration
+def test_choices_scored_in_one_batch_equal_each_probe_scored_alone(backend, monkeypatch):
+    """Prompts of different lengths (left padding) and choices of different token lengths (end
+    padding), in one pass and in groups split by the positions bound: the scores of each probe
+    scored alone."""
+    import advisor.backends.hf as hf
+
+    requests = [choose("What is the capital of France?", ["Paris", "The number seven", "Rome, in Italy"]),
+                choose("How many days of leave does a new employee get in the first year of work?",
+                       ["10", "twelve working days per year", "none at all", "25"]),
+                choose("Name a colour.", ["red", "a shade of deep blue"])]
+    alone = [backend.loglikelihood(r.messages, r.choices) for r in requests]
+    together = backend._score_batch(requests)
+    assert len({len(backend.tokenizer.encode(backend.prompt_text(r.messages))) for r in requests}) == 3
+    for result, expected in zip(together, alone):
+        assert result.scores == pytest.approx(expected, abs=1e-3)
+        assert result.latency_s == together[0].latency_s and result.compute_s == pytest.approx(result.latency_s / 3)
+    monkeypatch.setattr(hf, "CHOICE_POSITIONS_PER_PASS", 8)  # one probe per pass
+    for result, expected in zip(backend._score_batch(requests), alone):
+        assert result.scores == pytest.approx(expected, abs=1e-3)
 
 
 @pytest.mark.integration

@@ -15,7 +15,7 @@ import sys
 import pytest
 import torch
 
-from advisor.backends.base import Completion, GenerationRequest
+from advisor.backends.base import ChoiceRequest, Completion, GenerationRequest
 from advisor.backends.cache import CachingBackend, ResponseCache
 from advisor.backends.hf import HFBackend
 from advisor.backends.vllm_backend import VLLMBackend
@@ -274,6 +274,10 @@ def test_choices_are_scored_by_the_torch_model_with_the_views_adapter(tiny, hf, 
     through = backend.with_adapter(folder).loglikelihood(messages, choices)
     assert through == pytest.approx(hf.with_adapter(folder).loglikelihood(messages, choices))
     assert through != pytest.approx(hf.loglikelihood(messages, choices))
+    batch = [ChoiceRequest(messages=ask(q).messages, choices=choices) for q in QUESTIONS[:2]]
+    scored = backend.with_adapter(folder).score_choices(batch)
+    assert scored[0].scores == pytest.approx(through)  # several probes per pass, through the adapter too
+    assert scored[1].scores == pytest.approx(hf.with_adapter(folder).loglikelihood(batch[1].messages, choices))
 
 
 # --- identity --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The one interface every backend offers: batched chat generation with measured usage.
+"""The one interface every backend offers: batched chat generation and multiple-choice scoring,
+with measured usage.
 
 Strategies only speak this interface, so a strategy written once runs on local weights and on
 any OpenAI-compatible server alike.
@@ -39,6 +40,24 @@ class Completion(BaseModel):
     usage_estimated: bool = False  # the server reported no usage; token counts are estimates
 
 
+class ChoiceRequest(BaseModel):
+    """Score each choice as the assistant's reply to `messages` (a multiple-choice probe)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[Message]
+    choices: list[str]
+
+
+class ChoiceScores(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scores: list[float]  # log-probability of each choice, in the order asked
+    latency_s: float  # wall time of the call that produced it (its whole batch)
+    compute_s: float  # share of that wall time: latency_s / batch size
+    cached: bool = False
+
+
 ProgressCallback = Callable[[int], None]
 
 
@@ -75,12 +94,22 @@ class Backend(ABC):
         """Log-probability of each choice as the assistant's reply to `messages`."""
         raise NotImplementedError(f"backend {self.name!r} cannot score choices by log-likelihood")
 
+    def _score_batch(self, requests: list[ChoiceRequest]) -> list[ChoiceScores]:
+        """Score one batch of multiple-choice requests; by default one request at a time. Backends
+        that can run several prompts in one pass override this."""
+        results = []
+        for request in requests:
+            start = time.perf_counter()
+            scores = self.loglikelihood(request.messages, request.choices)
+            seconds = time.perf_counter() - start
+            results.append(ChoiceScores(scores=scores, latency_s=seconds, compute_s=seconds))
+        return results
+
     def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
         """The scores and the seconds they took, so that a cached answer can report the seconds
         first measured rather than the near-zero of a cache lookup."""
-        start = time.perf_counter()
-        scores = self.loglikelihood(messages, choices)
-        return scores, time.perf_counter() - start
+        result = self.score_choices([ChoiceRequest(messages=messages, choices=choices)])[0]
+        return result.scores, result.compute_s
 
     def with_adapter(self, adapter_path: str | None) -> Backend:
         """A view of this backend that answers through a trained adapter (same loaded base model)."""
@@ -101,18 +130,35 @@ class Backend(ABC):
 
         A batch runs as long as its longest row, so requests are batched with others of the same
         length cap and similar prompt length; completions come back in the order asked."""
-        order = sorted(range(len(requests)), key=lambda i: (requests[i].max_new_tokens, _prompt_chars(requests[i])))
-        completions: list[Completion | None] = [None] * len(requests)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
-            results = self._generate_batch([requests[i] for i in batch])
-            for index, completion in zip(batch, results):
+        def counted(batch: list[GenerationRequest]) -> list[Completion]:
+            completions = self._generate_batch(batch)
+            for completion in completions:
                 self.usage = self.usage + Usage(input_tokens=completion.input_tokens,
                                                 output_tokens=completion.output_tokens, calls=1)
-                completions[index] = completion
+            return completions
+
+        return self._in_batches(requests, lambda r: (r.max_new_tokens, _prompt_chars(r)), counted, progress)
+
+    def score_choices(self, requests: list[ChoiceRequest],
+                      progress: ProgressCallback | None = None) -> list[ChoiceScores]:
+        """Score multiple-choice requests in batches of `batch_size`, prompts of similar length
+        together (a batch's prompt pass is padded to its longest prompt); results come back in the
+        order asked."""
+        return self._in_batches(requests, _prompt_chars, self._score_batch, progress)
+
+    def _in_batches(self, items: list, sort_key: Callable, run_batch: Callable[[list], list],
+                    progress: ProgressCallback | None) -> list:
+        """`run_batch` over batches of `batch_size` items taken in `sort_key` order; the results in
+        the items' own order."""
+        order = sorted(range(len(items)), key=lambda i: sort_key(items[i]))
+        results: list = [None] * len(items)
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            for index, result in zip(batch, run_batch([items[i] for i in batch])):
+                results[index] = result
             if progress:
                 progress(len(batch))
-        return [c for c in completions if c is not None]
+        return results
 
     def close(self) -> None:
         """Release resources (servers, threads); a no-op by default."""
@@ -149,6 +195,13 @@ class WrappingBackend(Backend):
     def unwrap(self) -> Backend:
         return self.inner.unwrap()
 
+    def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
+        return self.timed_loglikelihood(messages, choices)[0]
 
-def _prompt_chars(request: GenerationRequest) -> int:
+    def score_choices(self, requests: list[ChoiceRequest],
+                      progress: ProgressCallback | None = None) -> list[ChoiceScores]:
+        return self.inner.score_choices(requests, progress)
+
+
+def _prompt_chars(request: GenerationRequest | ChoiceRequest) -> int:
     return sum(len(m["content"]) for m in request.messages)

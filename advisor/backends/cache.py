@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from advisor.backends.base import Backend, Completion, GenerationRequest, Message, ProgressCallback, WrappingBackend
+from advisor.backends.base import (Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, ProgressCallback,
+                                   WrappingBackend)
 from advisor.storage.hashing import content_hash
 from advisor.evaluation.results import Usage
 
@@ -103,20 +104,30 @@ class CachingBackend(WrappingBackend):
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[Completion]:
         return self.generate(requests)
 
-    def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
-        return self.timed_loglikelihood(messages, choices)[0]
-
-    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
-        key = self._key("loglikelihood", {"messages": messages, "choices": choices})
-        hit = self.cache.get(key)
-        if hit is not None:
-            self.hits += 1
+    def score_choices(self, requests: list[ChoiceRequest],
+                      progress: ProgressCallback | None = None) -> list[ChoiceScores]:
+        """Choices scored before come from the cache with the seconds first measured, not the
+        lookup's near zero; the rest are scored by the inner backend in its batches."""
+        results: list[ChoiceScores | None] = [None] * len(requests)
+        misses: list[int] = []
+        for index, request in enumerate(requests):
+            hit = self.cache.get(self._key("loglikelihood", request.model_dump()))
+            if hit is None:
+                misses.append(index)
+                continue
             seconds = float(hit.get("seconds", 0.0))  # entries written before seconds were kept: 0
+            results[index] = ChoiceScores(scores=hit["scores"], compute_s=seconds,
+                                          latency_s=float(hit.get("latency_s", seconds)), cached=True)
+            self.hits += 1
             self.saved_s += seconds
-            return hit["scores"], seconds
-        scores, seconds = self.inner.timed_loglikelihood(messages, choices)
-        self.cache.put(key, {"scores": scores, "seconds": seconds})
-        return scores, seconds
+        if progress and len(requests) - len(misses):
+            progress(len(requests) - len(misses))
+        fresh = self.inner.score_choices([requests[i] for i in misses], progress) if misses else []
+        for index, scored in zip(misses, fresh):
+            results[index] = scored
+            self.cache.put(self._key("loglikelihood", requests[index].model_dump()),
+                           {"scores": scored.scores, "seconds": scored.compute_s, "latency_s": scored.latency_s})
+        return [r for r in results if r is not None]
 
     def with_adapter(self, adapter_path: str | None) -> CachingBackend:
         return CachingBackend(self.inner.with_adapter(adapter_path), self.cache)

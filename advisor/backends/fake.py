@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from advisor.backends.base import Backend, Completion, GenerationRequest, Message
+from advisor.backends.base import Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, Message
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"the", "a", "an", "of", "is", "what", "which", "who", "how", "does", "do", "in", "for", "to",
@@ -70,10 +70,15 @@ class FakeBackend(Backend):
         context = _words(" ".join(m["content"] for m in messages))
         return [float(len(_words(choice) & context)) - 0.01 * len(choice) for choice in choices]
 
-    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
+    def _score_batch(self, requests: list[ChoiceRequest]) -> list[ChoiceScores]:
         """Simulated seconds, like generation's: every choice costs the prompt plus itself."""
-        seconds = sum(self.count_message_tokens(messages) + self.count_tokens(c) for c in choices) * self.seconds_per_token
-        return self.loglikelihood(messages, choices), seconds
+        results = []
+        for request in requests:
+            seconds = sum(self.count_message_tokens(request.messages) + self.count_tokens(c)
+                          for c in request.choices) * self.seconds_per_token
+            results.append(ChoiceScores(scores=self.loglikelihood(request.messages, request.choices),
+                                        latency_s=seconds, compute_s=seconds))
+        return results
 
     def with_adapter(self, adapter_path: str | None) -> FakeBackend:
         clone = FakeBackend(self.model_id, batch_size=self.batch_size, scripted=self.scripted,

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from advisor.backends.base import Backend, Completion, GenerationRequest, Message
+from advisor.backends.base import Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, Message
 
 
 def default_device() -> str:
@@ -90,6 +90,18 @@ def describe_hf(model: str, *, dtype: str = "auto", batch_size: int = 8) -> dict
     return {"name": "hf", "model_id": resolved.name, "batch_size": batch_size, "device": device,
             "dtype_name": dtype_name, "weights_hash": resolved.weights_hash, "supports_weights": True,
             "supports_loglikelihood": True, "identity": hf_identity(resolved.name, resolved.weights_hash, dtype_name)}
+
+
+# Rows x tokens of one pass over multiple-choice continuations: it makes logits over the whole
+# vocabulary at each position (49k floats each for the default model), 200 MB at this bound.
+CHOICE_POSITIONS_PER_PASS = 1024
+
+
+def choice_positions(group: list[tuple[list[int], list[list[int]]]]) -> int:
+    """Positions of a choices' pass over these (prompt, choices) pairs: every choice padded to the
+    longest, less its first token, which the prompt's pass scores."""
+    rows = [tokens for _, choices in group for tokens in choices]
+    return len(rows) * max((len(tokens) - 1 for tokens in rows), default=0)
 
 
 class HFBackend(Backend):
@@ -179,29 +191,65 @@ class HFBackend(Backend):
         return completions
 
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
-        """Sum of token log-probabilities of each choice as the reply. The prompt, usually most of
-        the tokens, is run once and its key/value cache shared by every choice; the choices then
-        run together, padded at the end, where padding cannot reach a real token (causal)."""
+        return self._score_batch([ChoiceRequest(messages=messages, choices=choices)])[0].scores
+
+    def _score_batch(self, requests: list[ChoiceRequest]) -> list[ChoiceScores]:
+        """Sum of token log-probabilities of each choice as the reply, several probes per pass.
+
+        A pass over one short prompt costs nearly what a pass over several does (the weights are
+        read either way), so the probes' prompts run together. Probes are taken in groups whose
+        choices' pass stays within CHOICE_POSITIONS_PER_PASS (it makes logits over the whole
+        vocabulary at each position)."""
+        start = time.perf_counter()
+        encoded = [(self.tokenizer.encode(self.prompt_text(r.messages), add_special_tokens=False),
+                    [self.tokenizer.encode(c, add_special_tokens=False) for c in r.choices]) for r in requests]
+        scores: list[list[float]] = []
+        group: list = []
+        for item in encoded:
+            if group and choice_positions(group + [item]) > CHOICE_POSITIONS_PER_PASS:
+                scores += self._score_group(group)
+                group = []
+            group.append(item)
+        scores += self._score_group(group)
+        elapsed = time.perf_counter() - start
+        return [ChoiceScores(scores=s, latency_s=elapsed, compute_s=elapsed / len(requests)) for s in scores]
+
+    def _score_group(self, group: list[tuple[list[int], list[list[int]]]]) -> list[list[float]]:
+        """The prompts run once, left-padded, each position numbered from its own first token (a
+        lone prompt runs unpadded); each probe's key/value cache is then shared by its choices,
+        which run together, padded at the end, where padding cannot reach a real token (causal)."""
         torch = self._torch
-        prompt_ids = self.tokenizer.encode(self.prompt_text(messages), add_special_tokens=False)
-        choice_ids = [self.tokenizer.encode(choice, add_special_tokens=False) for choice in choices]
+        pad = self.tokenizer.pad_token_id
+        width = max(len(prompt) for prompt, _ in group)
+        ids = torch.tensor([[pad] * (width - len(prompt)) + prompt for prompt, _ in group], device=self.device)
+        mask = torch.tensor([[0] * (width - len(prompt)) + [1] * len(prompt) for prompt, _ in group],
+                            device=self.device)
+        scores = [[0.0] * len(choices) for _, choices in group]
         with torch.inference_mode():
-            prompt = self.model(input_ids=torch.tensor([prompt_ids], device=self.device), use_cache=True,
-                                logits_to_keep=1)
-            first = torch.log_softmax(prompt.logits[0, -1].float(), dim=-1)
-            scores = [float(first[ids[0]]) if ids else 0.0 for ids in choice_ids]
-            rest = [ids[:-1] for ids in choice_ids]
-            width = max(len(r) for r in rest)
-            if width:
+            prompt = self.model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(1) - 1).clamp(min=0),
+                                use_cache=True, logits_to_keep=1)
+            first = torch.log_softmax(prompt.logits[:, -1].float(), dim=-1)
+            rows = []  # (probe, choice, tokens) of the choices with more than one token
+            for probe, (_, choices) in enumerate(group):
+                for choice, tokens in enumerate(choices):
+                    if tokens:
+                        scores[probe][choice] = float(first[probe, tokens[0]])
+                    if len(tokens) > 1:
+                        rows.append((probe, choice, tokens))
+            if rows:
+                owners = torch.tensor([probe for probe, _, _ in rows], device=self.device)
+                rest_width = max(len(tokens) - 1 for _, _, tokens in rows)
+                row_ids = torch.tensor([tokens[:-1] + [pad] * (rest_width - len(tokens) + 1) for _, _, tokens in rows],
+                                       device=self.device)
                 cache = prompt.cache
-                cache.batch_repeat_interleave(len(choices))
-                pad = self.tokenizer.pad_token_id
-                rows = torch.tensor([r + [pad] * (width - len(r)) for r in rest], device=self.device)
-                logits = self.model(input_ids=rows, cache=cache, use_cache=True).logits.float()
+                cache.reorder_cache(owners)  # each choice row continues its own probe's prompt
+                logits = self.model(input_ids=row_ids, attention_mask=torch.cat([mask[owners], torch.ones_like(row_ids)], 1),
+                                    position_ids=mask.sum(1)[owners, None] + torch.arange(rest_width, device=self.device),
+                                    cache=cache, use_cache=True).logits.float()
                 logprobs = torch.log_softmax(logits, dim=-1)
-                for index, ids in enumerate(choice_ids):
-                    for position in range(len(ids) - 1):
-                        scores[index] += float(logprobs[index, position, ids[position + 1]])
+                for row, (probe, choice, tokens) in enumerate(rows):
+                    for position in range(len(tokens) - 1):
+                        scores[probe][choice] += float(logprobs[row, position, tokens[position + 1]])
         return scores
 
     def copy_of_base_model(self):

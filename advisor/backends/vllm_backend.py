@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from advisor.backends.base import Backend, Completion, GenerationRequest, Message
+from advisor.backends.base import Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, Message
 from advisor.backends.hf import HFBackend, eos_token_ids, hash_folder, hf_identity, trim_at_eos
 from advisor.backends.vllm_engine import Adapter, Engine, Sampling
 from advisor.errors import AdvisorError
@@ -153,9 +153,9 @@ class VLLMBackend(Backend):
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
         return self.torch_scorer().loglikelihood(messages, choices)
 
-    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
-        """Timed after the torch model is loaded: loading it is not the first question's cost."""
-        return self.torch_scorer().timed_loglikelihood(messages, choices)
+    def _score_batch(self, requests: list[ChoiceRequest]) -> list[ChoiceScores]:
+        """Timed by the torch model, once loaded: loading it is not the first question's cost."""
+        return self.torch_scorer()._score_batch(requests)
 
     def with_adapter(self, adapter_path: str | Path | None) -> VLLMBackend:
         """A view on the same engine and tokenizer that asks vLLM for the adapter on each request."""

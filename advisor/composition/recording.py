@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from advisor.backends.base import (Backend, Completion, GenerationRequest, Message, ProgressCallback,
-                                   WrappingBackend)
+from advisor.backends.base import (Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, Message,
+                                   ProgressCallback, WrappingBackend)
 from advisor.evaluation.results import Answer
 
 MARKER = "<<combination-request-{}>>"
@@ -75,16 +75,15 @@ class PartBackend(WrappingBackend):
             progress(len(requests))
         return completions
 
-    def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
+    def score_choices(self, requests: list[ChoiceRequest],
+                      progress: ProgressCallback | None = None) -> list[ChoiceScores]:
         if not self.tap.recording:
-            return self.inner.loglikelihood(messages, choices)
-        self.tap.requests.append(RecordedRequest([dict(m) for m in messages], None))
-        return [0.0] * len(choices)
-
-    def timed_loglikelihood(self, messages: list[Message], choices: list[str]) -> tuple[list[float], float]:
-        if not self.tap.recording:
-            return self.inner.timed_loglikelihood(messages, choices)
-        return self.loglikelihood(messages, choices), 0.0
+            return self.inner.score_choices(requests, progress)
+        for request in requests:
+            self.tap.requests.append(RecordedRequest([dict(m) for m in request.messages], None))
+        if progress and requests:
+            progress(len(requests))
+        return [ChoiceScores(scores=[0.0] * len(r.choices), latency_s=0.0, compute_s=0.0) for r in requests]
 
     def with_adapter(self, adapter_path: str | None) -> PartBackend:
         view = PartBackend(self.inner.with_adapter(adapter_path), self.tap)

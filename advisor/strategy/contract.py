@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from advisor.strategy.answer_length import AnswerLengthParams
 from advisor.storage.artifacts import ArtifactStore
-from advisor.backends.base import Backend, GenerationRequest, Message
+from advisor.backends.base import Backend, ChoiceRequest, ChoiceScores, GenerationRequest, Message
 from advisor.strategy.prompts import cloze_form
 from advisor.inputs.corpus import Corpus
 from advisor.errors import NotFittedError
@@ -121,10 +121,12 @@ class Strategy:
         generate_at = [i for i, probe in enumerate(probes) if not (probe.choices and scored)]
         answers: dict[int, Answer] = {}
         if scored_at:
+            asked = [cloze_form(messages[i]) for i in scored_at]
             with progress.bar(f"{self.name}: scoring choices", total=len(scored_at), unit="probe") as bar:
-                for index in scored_at:
-                    answers[index] = self._choose(backend, probes[index], messages[index], sources[index])
-                    bar.update(1)
+                scored = backend.score_choices([ChoiceRequest(messages=question, choices=probes[i].choices)
+                                                for i, question in zip(scored_at, asked)], progress=bar.update)
+            for index, question, result in zip(scored_at, asked, scored):
+                answers[index] = self._chosen(backend, probes[index], question, result, sources[index])
         requests = [GenerationRequest(messages=messages[i], max_new_tokens=lengths.limit_for(probes[i]))
                     for i in generate_at]
         completions = []
@@ -139,11 +141,11 @@ class Strategy:
         return [answers[i] for i in range(len(probes))]
 
     @staticmethod
-    def _choose(backend: Backend, probe: Probe, messages: list[Message], sources: list[str]) -> Answer:
-        """The option with the highest log-likelihood as the reply to the question in cloze form."""
-        asked = cloze_form(messages)
-        scores, elapsed = backend.timed_loglikelihood(asked, probe.choices)
-        best = max(range(len(scores)), key=scores.__getitem__)
+    def _chosen(backend: Backend, probe: Probe, asked: list[Message], scored: ChoiceScores,
+                sources: list[str]) -> Answer:
+        """The option with the highest log-likelihood as the reply to the question as asked (the
+        cloze form)."""
+        best = max(range(len(scored.scores)), key=scored.scores.__getitem__)
         return Answer(probe_id=probe.id, text=probe.choices[best], input_tokens=backend.count_message_tokens(asked),
-                      output_tokens=backend.count_tokens(probe.choices[best]), latency_s=elapsed, compute_s=elapsed,
-                      sources=sources)
+                      output_tokens=backend.count_tokens(probe.choices[best]), latency_s=scored.latency_s,
+                      compute_s=scored.compute_s, sources=sources)
