@@ -8,7 +8,9 @@ sample's baseline prompts, test split): the decode-bound case. The same batches 
 with one new token, so that the prompt pass and the decode steps are reported apart. Prefill:
 prompt tokens/s on the same questions with about 450 tokens of the sample's documents in front
 (a RAG-sized prompt) and 4 new tokens, at batch 16: the prefill-bound case. `--json` prints
-every figure as one JSON object instead. Agreement: greedy baseline answers bf16 vs fp32. Load:
+every figure as one JSON object instead. Choice scoring: the injection sample's 48
+multiple-choice questions scored one at a time and 16 per pass, short and behind a RAG-sized
+excerpt. Agreement: greedy baseline answers bf16 vs fp32. Load:
 cold (first conversion from GGUF into an empty temporary cache) and warm. Each configuration
 runs in its own process so that its peak memory (maxrss) is its own.
 """

@@ -2,7 +2,8 @@
 multiple-choice accuracy of strategies with chosen params, and the training loss, so that what
 stops fine-tuning from learning forward facts can be found by small experiments.
 
-Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N] [--artifacts DIR] [--dtype fp32]
+Usage: python benchmarks/reversal_curse.py [--corpus corpora/reversal | --people N | --reports N] [--artifacts DIR]
+       [--dtype fp32]
        RUN [RUN ...] where RUN is NAME or NAME:param=value,param=value
        e.g. baseline lora:data=corpus,max_steps=40 augmented_ft:data=corpus,max_steps=40
        lora:data=corpus,documents_as=chat,budget=until_memorized,max_steps=60,recall_every=10
@@ -192,6 +193,18 @@ def small_corpus(people: int, mixed: bool = False) -> str:
     return str(folder)
 
 
+def report_corpus(reports: int) -> str:
+    """corpora/injection's generator with N reports (three questions each), written to a
+    temporary folder: more questions than the sample's 48 where a small gain must be told from
+    chance."""
+    from advisor.synthetic.__main__ import write_corpus
+    from advisor.synthetic.reports import injection_corpus
+
+    folder = Path(tempfile.mkdtemp(prefix="injection-"))
+    write_corpus(folder, *injection_corpus(count=reports))
+    return str(folder)
+
+
 def mixed_copy(corpus: str) -> str:
     """A copy of a corpus whose every second document's fact probes are in the train split (the
     split `--mixed` makes of generated biographies), written to a temporary folder."""
@@ -271,6 +284,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--people", type=int, default=None, help="generate a biography corpus of N "
                         "people (same generator and seed as corpora/reversal) instead of reading --corpus")
+    parser.add_argument("--reports", type=int, default=None, help="generate a news-report corpus of N "
+                        "reports (same generator and seed as corpora/injection) instead of reading --corpus")
     parser.add_argument("--artifacts", default=None, help="keep trained adapters in this folder, so a second "
                         "run with the same params measures them again without training (default: a "
                         "temporary folder, removed at the end)")
@@ -281,7 +296,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.people:
         args.corpus = small_corpus(args.people, args.mixed)
-    elif args.mixed:
+    elif args.reports:
+        args.corpus = report_corpus(args.reports)
+    if args.mixed and not args.people:
         args.corpus = mixed_copy(args.corpus)
 
     from advisor.analysis.statistics import bootstrap_ci

@@ -216,7 +216,7 @@ def test_shared_prompt_cache_scores_equal_scoring_each_full_sequence(backend):
 @pytest.mark.integration
 def test_choices_scored_in_one_batch_equal_each_probe_scored_alone(backend, monkeypatch):
     """Prompts of different lengths (left padding) and choices of different token lengths (end
-    padding), in one pass and in groups split by the positions bound: the scores of each probe
+    padding), in one pass and in groups split by either positions bound: the scores of each probe
     scored alone."""
     import advisor.backends.hf as hf
 
@@ -230,9 +230,11 @@ def test_choices_scored_in_one_batch_equal_each_probe_scored_alone(backend, monk
     for result, expected in zip(together, alone):
         assert result.scores == pytest.approx(expected, abs=1e-3)
         assert result.latency_s == together[0].latency_s and result.compute_s == pytest.approx(result.latency_s / 3)
-    monkeypatch.setattr(hf, "CHOICE_POSITIONS_PER_PASS", 8)  # one probe per pass
-    for result, expected in zip(backend._score_batch(requests), alone):
-        assert result.scores == pytest.approx(expected, abs=1e-3)
+    for bound in ("PROMPT_POSITIONS_PER_PASS", "CHOICE_POSITIONS_PER_PASS"):
+        monkeypatch.setattr(hf, bound, 8)  # one probe per pass
+        for result, expected in zip(backend._score_batch(requests), alone):
+            assert result.scores == pytest.approx(expected, abs=1e-3)
+        monkeypatch.undo()
 
 
 @pytest.mark.integration

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from advisor.backends.base import (Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, ProgressCallback,
-                                   WrappingBackend)
+from advisor.backends.base import (Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest,
+                                   ProgressCallback, WrappingBackend)
 from advisor.storage.hashing import content_hash
 from advisor.evaluation.results import Usage
 
