@@ -236,15 +236,19 @@ def test_the_proxy_is_transparent_while_fitting_and_records_while_capturing(fake
     proxy = PartBackend(fake_backend, tap)
     assert proxy.identity() == fake_backend.identity() and proxy.unwrap() is fake_backend
     assert proxy.supports_loglikelihood
-    from advisor.backends.base import GenerationRequest
+    from advisor.backends.base import ChoiceRequest, GenerationRequest
 
     request = GenerationRequest(messages=chat("s", "Who leads Design?"))
     assert proxy.generate([request])[0].text == fake_backend.generate([request])[0].text
+    choice = ChoiceRequest(messages=chat("s", "Who leads Design? Ana or Ben?"), choices=["Ana", "Ben"])
+    assert proxy.score_choices([choice])[0].scores == fake_backend.loglikelihood(choice.messages, choice.choices)
     calls = len(fake_backend.calls)
     with tap.record() as recorded:
         assert not proxy.supports_loglikelihood  # so every probe's prompt goes through generate
         proxy.generate([request])
+        assert proxy.score_choices([choice])[0].scores == [0.0, 0.0]  # recorded, not scored
     assert len(fake_backend.calls) == calls and recorded[0].messages == request.messages
+    assert recorded[1].messages == choice.messages and recorded[1].max_new_tokens is None
 
 
 # --- weights: one part at most, trained once, answered through -----------------------------
