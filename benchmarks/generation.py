@@ -49,20 +49,22 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def rag_excerpts(n: int, context_tokens: int = 450) -> list[str]:
+    """`n` RAG-sized excerpts of the sample's documents, each starting at its own place."""
+    docs = sorted(p for p in (ROOT / "corpora" / "acme" / "docs").rglob("*") if p.suffix in (".md", ".txt"))
+    text = " ".join(path.read_text(encoding="utf-8") for path in docs).split()
+    words = int(context_tokens * 0.75)  # about 4 tokens per 3 English words
+    starts = [(i * 97) % max(1, len(text) - words) for i in range(n)]
+    return [" ".join(text[start:start + words]) for start in starts]
+
+
 def context_prompts(n: int, context_tokens: int = 450) -> list[list[dict]]:
     """Baseline questions each behind a RAG-sized excerpt of the sample's documents."""
     from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat
 
-    docs = sorted(p for p in (ROOT / "corpora" / "acme" / "docs").rglob("*") if p.suffix in (".md", ".txt"))
-    text = " ".join(path.read_text(encoding="utf-8") for path in docs).split()
     _, messages = baseline_prompts(n)
-    words = int(context_tokens * 0.75)  # about 4 tokens per 3 English words
-    prompts = []
-    for i, message in enumerate(messages):
-        start = (i * 97) % max(1, len(text) - words)
-        excerpt = " ".join(text[start:start + words])
-        prompts.append(chat(DEFAULT_SYSTEM_PROMPT, f"Context:\n{excerpt}\n\nQuestion: {message[-1]['content']}"))
-    return prompts
+    return [chat(DEFAULT_SYSTEM_PROMPT, f"Context:\n{excerpt}\n\nQuestion: {message[-1]['content']}")
+            for excerpt, message in zip(rag_excerpts(len(messages), context_tokens), messages)]
 
 
 def baseline_prompts(n: int) -> tuple[list, list[list[dict]]]:
@@ -172,14 +174,12 @@ def measure_choice_scoring(backend, with_context: bool, batch_size: int = 16) ->
     from advisor.strategy.prompts import DEFAULT_SYSTEM_PROMPT, chat, cloze_form, question_text
 
     probes = read_probes(CHOICE_PROBES).probes
-    contexts = context_prompts(len(probes)) if with_context else None
+    excerpts = rag_excerpts(len(probes)) if with_context else [None] * len(probes)
     requests = []
-    for i, probe in enumerate(probes):
-        messages = chat(DEFAULT_SYSTEM_PROMPT, question_text(probe))
-        if contexts:
-            excerpt = contexts[i][-1]["content"].rsplit("\n\nQuestion:", 1)[0]
-            messages = chat(DEFAULT_SYSTEM_PROMPT, f"{excerpt}\n\nQuestion: {question_text(probe)}")
-        requests.append(ChoiceRequest(messages=cloze_form(messages), choices=probe.choices))
+    for probe, excerpt in zip(probes, excerpts):
+        question = question_text(probe)
+        asked = chat(DEFAULT_SYSTEM_PROMPT, f"Context:\n{excerpt}\n\nQuestion: {question}" if excerpt else question)
+        requests.append(ChoiceRequest(messages=cloze_form(asked), choices=probe.choices))
     backend.loglikelihood(requests[0].messages, requests[0].choices)  # warm-up
     start = time.perf_counter()
     alone = [backend.loglikelihood(r.messages, r.choices) for r in requests]
