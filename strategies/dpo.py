@@ -139,6 +139,8 @@ class DpoStrategy(AdapterStrategy):
         from datasets import Dataset
         from trl import DPOConfig, DPOTrainer
 
+        from advisor.training.gap_dropout import use_gap_dropout
+
         hf = ctx.backend.unwrap()
         model = fresh_base_model(ctx.backend)
         rows = [{"prompt": chat(p.system_prompt, pair["prompt"]),
@@ -156,6 +158,7 @@ class DpoStrategy(AdapterStrategy):
             trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                                  processing_class=hf.tokenizer, peft_config=lora_config(p),
                                  callbacks=[time_limit, recorder])
+            use_gap_dropout(trainer.model)  # the adapters' dropout, drawn cheaply on the CPU
             # The trainer prints every log dict to stdout; the recorder keeps them, the bar shows progress.
             from transformers.trainer_callback import PrinterCallback, ProgressCallback
 

@@ -193,6 +193,7 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
     from peft import get_peft_model
 
     from advisor.evaluation.progress import Progress
+    from advisor.training.gap_dropout import use_gap_dropout
 
     if not examples:
         raise ValueError("no training examples")
@@ -202,6 +203,7 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
     if params.gradient_checkpointing:  # non-reentrant: restores the dropout RNG, so recomputation matches
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model = get_peft_model(model, lora_config(params))
+    use_gap_dropout(model)
     model.train()
     device = next(model.parameters()).device
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.learning_rate,
