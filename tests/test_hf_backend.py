@@ -163,6 +163,40 @@ def test_batched_left_padded_greedy_matches_batch_of_one(backend):
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("max_positions, passes", [(1, 4), (60, 3), (10_000, 1)])
+def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backend, monkeypatch, max_positions,
+                                                                           passes):
+    """The prompts' pass split by PROMPT_POSITIONS_PER_PASS (alone, in groups, all together) gives
+    the greedy tokens of one pass over the whole padded batch (fp32)."""
+    import advisor.backends.hf as hf
+
+    requests = [ask(q, max_new_tokens=16) for q in QUESTIONS]
+    backend.batch_size = len(requests)
+    groups = []
+    split_by_length = hf.prompt_groups
+    monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", max_positions)
+    monkeypatch.setattr(hf, "prompt_groups", lambda lengths, limit: groups.append(split_by_length(lengths, limit))
+                        or groups[-1])
+    split = backend.generate(requests)
+    assert len(groups) == 1 and len(groups[0]) == passes
+    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts: None)  # generate's own padded pass
+    padded = backend.generate(requests)
+    assert [(c.text, c.output_tokens, c.input_tokens) for c in split] == \
+        [(c.text, c.output_tokens, c.input_tokens) for c in padded]
+    assert all(c.output_tokens > 0 for c in split)
+
+
+def test_prompt_groups_keep_each_padded_pass_within_the_bound_shortest_first():
+    from advisor.backends.hf import prompt_groups
+
+    lengths = [30, 5, 12, 5, 40, 11]
+    groups = prompt_groups(lengths, 36)
+    assert groups == [[1, 3, 5], [2], [0], [4]]  # 3 x 11 = 33; 12 alone since 4 x 12 > 36; 40 alone
+    assert all(len(group) * max(lengths[i] for i in group) <= 36 for group in groups if len(group) > 1)
+    assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+
+
+@pytest.mark.integration
 def test_input_tokens_are_the_chat_templated_prompt_unpadded(backend):
     requests = [ask("Hi.", max_new_tokens=1),
                 ask("Explain, in one sentence, why the sky looks blue during the day.", max_new_tokens=1)]

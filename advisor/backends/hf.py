@@ -92,11 +92,12 @@ def describe_hf(model: str, *, dtype: str = "auto", batch_size: int = 8) -> dict
             "supports_loglikelihood": True, "identity": hf_identity(resolved.name, resolved.weights_hash, dtype_name)}
 
 
-# Multiple-choice probes share a pass while it stays within these bounds. Prompts: a pass over
-# about a thousand positions already runs at the matrix-multiply peak, so longer prompts only add
-# padding and masked attention (16 RAG-sized prompts of 528 tokens per pass scored at 0.66-0.72x
-# the probes/s of one at a time; 16 prompts of 43 tokens at 1.7-2.1x). Choices: their pass makes
-# logits over the whole vocabulary at each position (49k floats each for the default model).
+# Prompts share a pass while it stays within these bounds, for generation and for multiple-choice
+# probes. Prompts: a pass over about a thousand positions already runs at the matrix-multiply peak,
+# so longer prompts only add padding and masked attention (16 RAG-sized prompts of 528 tokens per
+# pass scored at 0.66-0.72x the probes/s of one at a time; 16 prompts of 43 tokens at 1.7-2.1x).
+# Choices: their pass makes logits over the whole vocabulary at each position (49k floats each for
+# the default model).
 PROMPT_POSITIONS_PER_PASS = 1024
 CHOICE_POSITIONS_PER_PASS = 1024
 
@@ -107,6 +108,18 @@ def pass_positions(group: list[tuple[list[int], list[list[int]]]]) -> tuple[int,
     rows = [tokens for _, choices in group for tokens in choices]
     return (len(group) * max(len(prompt) for prompt, _ in group),
             len(rows) * max((len(tokens) - 1 for tokens in rows), default=0))
+
+
+def prompt_groups(lengths: list[int], max_positions: int) -> list[list[int]]:
+    """Indices of prompts in groups of similar length whose padded pass stays within
+    `max_positions` (a longer prompt goes alone), shortest first."""
+    groups: list[list[int]] = []
+    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if groups and (len(groups[-1]) + 1) * lengths[index] <= max_positions:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
 
 
 class HFBackend(Backend):
@@ -169,8 +182,8 @@ class HFBackend(Backend):
     # --- generation ------------------------------------------------------------------------
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[Completion]:
         torch = self._torch
-        texts = [self.prompt_text(r.messages) for r in requests]
-        encoded = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        prompts = [self.tokenizer.encode(self.prompt_text(r.messages), add_special_tokens=False) for r in requests]
+        ids, mask = self._left_padded(prompts)
         sampled = any(r.temperature > 0 for r in requests)
         options: dict[str, Any] = {"max_new_tokens": max(r.max_new_tokens for r in requests),
                                    "pad_token_id": self.tokenizer.pad_token_id}
@@ -181,19 +194,68 @@ class HFBackend(Backend):
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         start = time.perf_counter()
         with torch.inference_mode():
-            output = self.model.generate(**encoded, **options)
+            output = self.model.generate(input_ids=ids, attention_mask=mask, cache=self._prompt_cache(prompts),
+                                         **options)
         elapsed = time.perf_counter() - start
-        prompt_len = encoded["input_ids"].shape[1]
+        prompt_len = ids.shape[1]
         eos_ids = eos_token_ids(self.tokenizer, getattr(self.model.generation_config, "eos_token_id", None))
         completions = []
         for row, request in enumerate(requests):
             kept, ended = trim_at_eos(output[row, prompt_len:].tolist()[: request.max_new_tokens], eos_ids)
             completions.append(Completion(
                 text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
-                input_tokens=int(encoded["attention_mask"][row].sum()),
+                input_tokens=len(prompts[row]),
                 output_tokens=len(kept) + (1 if ended else 0),
                 latency_s=elapsed, compute_s=elapsed / len(requests)))
         return completions
+
+    def _left_padded(self, prompts: list[list[int]]):
+        """Token ids left-padded to the longest prompt, and the mask of the real tokens."""
+        torch = self._torch
+        pad = self.tokenizer.pad_token_id
+        width = max(len(prompt) for prompt in prompts)
+        ids = torch.tensor([[pad] * (width - len(prompt)) + prompt for prompt in prompts], device=self.device)
+        mask = torch.tensor([[0] * (width - len(prompt)) + [1] * len(prompt) for prompt in prompts], device=self.device)
+        return ids, mask
+
+    def _prompt_cache(self, prompts: list[list[int]]):
+        """The key/value cache of a batch's prompts, all but each one's last token, made in passes of
+        prompts of similar length (PROMPT_POSITIONS_PER_PASS); None for a lone prompt, which
+        `generate` runs unpadded as it is.
+
+        One pass over the whole batch is padded to its longest prompt, and past about a thousand
+        positions a bigger pass is no faster (the matrix multiplies are at their peak; attention
+        grows with the square of the padded length). Each prompt's positions are numbered from its
+        own first token, and its keys and values are right-aligned in the batch's cache, where they
+        sit in the padded batch's own pass, so `generate` continues from the last token as usual."""
+        torch = self._torch
+        from transformers import DynamicCache
+        from transformers.cache_utils import DynamicLayer
+
+        if len(prompts) < 2 or min(len(prompt) for prompt in prompts) < 2:
+            return None
+        width = max(len(prompt) for prompt in prompts) - 1
+        keys: list = []
+        values: list = []
+        for group in prompt_groups([len(prompt) - 1 for prompt in prompts], PROMPT_POSITIONS_PER_PASS):
+            ids, mask = self._left_padded([prompts[i][:-1] for i in group])
+            padding = {} if len(group) == 1 else {"attention_mask": mask, "position_ids": (mask.cumsum(1) - 1).clamp(min=0)}
+            layers = self.model.get_decoder()(input_ids=ids, use_cache=True, **padding).cache.layers
+            if any(type(layer) is not DynamicLayer for layer in layers):
+                return None  # sliding-window or other special layers: the padded pass handles them
+            if not keys:
+                for layer in layers:
+                    keys.append(layer.keys.new_zeros((len(prompts), layer.keys.shape[1], width, layer.keys.shape[3])))
+                    values.append(layer.values.new_zeros((len(prompts), layer.values.shape[1], width,
+                                                          layer.values.shape[3])))
+            rows = torch.tensor(group, device=self.device)
+            for n, layer in enumerate(layers):
+                keys[n][rows, :, width - ids.shape[1]:] = layer.keys
+                values[n][rows, :, width - ids.shape[1]:] = layer.values
+        cache = DynamicCache(config=self.model.config)
+        for n, (layer_keys, layer_values) in enumerate(zip(keys, values)):
+            cache.update(layer_keys, layer_values, n)
+        return cache
 
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
         return self._score_batch([ChoiceRequest(messages=messages, choices=choices)])[0].scores
@@ -225,10 +287,7 @@ class HFBackend(Backend):
         which run together, padded at the end, where padding cannot reach a real token (causal)."""
         torch = self._torch
         pad = self.tokenizer.pad_token_id
-        width = max(len(prompt) for prompt, _ in group)
-        ids = torch.tensor([[pad] * (width - len(prompt)) + prompt for prompt, _ in group], device=self.device)
-        mask = torch.tensor([[0] * (width - len(prompt)) + [1] * len(prompt) for prompt, _ in group],
-                            device=self.device)
+        ids, mask = self._left_padded([prompt for prompt, _ in group])
         scores = [[0.0] * len(choices) for _, choices in group]
         with torch.inference_mode():
             prompt = self.model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(1) - 1).clamp(min=0),
