@@ -177,8 +177,12 @@ def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backe
     monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", max_positions)
     monkeypatch.setattr(hf, "prompt_groups", lambda lengths, limit: groups.append(split_by_length(lengths, limit))
                         or groups[-1])
+    made = []
+    make_cache = backend._prompt_cache
+    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts: made.append(make_cache(prompts)) or made[-1])
     split = backend.generate(requests)
     assert len(groups) == 1 and len(groups[0]) == passes
+    assert (made[0] is None) == (passes == 1)  # a single pass is generate's own
     monkeypatch.setattr(backend, "_prompt_cache", lambda prompts: None)  # generate's own padded pass
     padded = backend.generate(requests)
     assert [(c.text, c.output_tokens, c.input_tokens) for c in split] == \

@@ -220,8 +220,8 @@ class HFBackend(Backend):
 
     def _prompt_cache(self, prompts: list[list[int]]):
         """The key/value cache of a batch's prompts, all but each one's last token, made in passes of
-        prompts of similar length (PROMPT_POSITIONS_PER_PASS); None for a lone prompt, which
-        `generate` runs unpadded as it is.
+        prompts of similar length (PROMPT_POSITIONS_PER_PASS); None where one pass holds them all
+        (a lone prompt runs unpadded), which `generate` then makes itself.
 
         One pass over the whole batch is padded to its longest prompt, and past about a thousand
         positions a bigger pass is no faster (the matrix multiplies are at their peak; attention
@@ -234,10 +234,13 @@ class HFBackend(Backend):
 
         if len(prompts) < 2 or min(len(prompt) for prompt in prompts) < 2:
             return None
+        groups = prompt_groups([len(prompt) - 1 for prompt in prompts], PROMPT_POSITIONS_PER_PASS)
+        if len(groups) == 1:
+            return None  # one pass either way: generate's own, which also covers the last token
         width = max(len(prompt) for prompt in prompts) - 1
         keys: list = []
         values: list = []
-        for group in prompt_groups([len(prompt) - 1 for prompt in prompts], PROMPT_POSITIONS_PER_PASS):
+        for group in groups:
             ids, mask = self._left_padded([prompts[i][:-1] for i in group])
             padding = {} if len(group) == 1 else {"attention_mask": mask, "position_ids": (mask.cumsum(1) - 1).clamp(min=0)}
             layers = self.model.get_decoder()(input_ids=ids, use_cache=True, **padding).cache.layers
