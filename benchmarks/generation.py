@@ -4,10 +4,12 @@
 
 Throughput: generated tokens/s at batch sizes 1, 8 and 32 (`--batch-sizes`) with a fixed number
 of forced new tokens (min = max), fp32 and bf16 side by side on the same prompts (the acme
-sample's baseline prompts, test split): the decode-bound case. The same batches are run again
-with one new token, so that the prompt pass and the decode steps are reported apart. Prefill:
-prompt tokens/s on the same questions with about 450 tokens of the sample's documents in front
-(a RAG-sized prompt) and 4 new tokens, at batch 16: the prefill-bound case. `--json` prints
+sample's baseline prompts, test split), through the backend's own path: the decode-bound case.
+The same batches are run again with one new token, so that the prompt pass and the decode steps
+are reported apart; the largest batch runs again with its prompts in one padded pass, as
+`generate` makes it, against the backend's passes by length. Prefill: prompt tokens/s on the same
+questions with about 450 tokens of the sample's documents in front (a RAG-sized prompt) and 4 new
+tokens, at batch 16, both ways: the prefill-bound case. `--json` prints
 every figure as one JSON object instead. Choice scoring: the injection sample's 48
 multiple-choice questions scored one at a time and 16 per pass, short and behind a RAG-sized
 excerpt. Agreement: greedy baseline answers bf16 vs fp32. Load:
@@ -18,6 +20,7 @@ runs in its own process so that its peak memory (maxrss) is its own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
@@ -97,8 +100,6 @@ def child_load() -> dict:
 
 
 def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: list[int], batch1_prompts: int) -> dict:
-    import torch
-
     from advisor.backends.base import GenerationRequest
     from advisor.backends.hf import HFBackend
     from advisor.backends.models import resolve_model
@@ -106,62 +107,76 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
     resolved = resolve_model()
     backend = HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, weights_hash=resolved.weights_hash)
     _, messages = baseline_prompts(n_prompts)
-    texts = [backend.prompt_text(m) for m in messages]
-    tokenizer, model = backend.tokenizer, backend.model
+    prompts = [backend.tokenizer.encode(backend.prompt_text(m), add_special_tokens=False) for m in messages]
     options = dict(min_new_tokens=new_tokens, max_new_tokens=new_tokens, do_sample=False, temperature=None,
-                   top_p=None, top_k=None, pad_token_id=tokenizer.pad_token_id)
-    with torch.inference_mode():  # warm-up: first calls pay for allocation and kernel selection
-        model.generate(**tokenizer(texts[:2], return_tensors="pt", padding=True, add_special_tokens=False),
-                       **{**options, "min_new_tokens": 4, "max_new_tokens": 4})
+                   top_p=None, top_k=None, pad_token_id=backend.tokenizer.pad_token_id)
+    backend.generate_ids(prompts[:2], **{**options, "min_new_tokens": 4, "max_new_tokens": 4})  # warm-up
     throughput = {}
     for batch_size in batch_sizes:
-        subset = texts[:batch1_prompts] if batch_size == 1 else texts
-        batches = [tokenizer(subset[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
-                   for i in range(0, len(subset), batch_size)]
-        start = time.perf_counter()
-        generated = 0
-        with torch.inference_mode():
-            for encoded in batches:
-                output = model.generate(**encoded, **options)
-                generated += (output.shape[1] - encoded["input_ids"].shape[1]) * output.shape[0]
-        elapsed = time.perf_counter() - start
-        # The same batches with one new token: the prompt pass alone, so the rest is the decode steps.
-        start = time.perf_counter()
-        with torch.inference_mode():
-            for encoded in batches:
-                model.generate(**encoded, **{**options, "min_new_tokens": 1, "max_new_tokens": 1})
-        prompt_s = time.perf_counter() - start
-        decoded = generated - len(subset)
-        throughput[batch_size] = {"tokens": generated, "seconds": elapsed, "tok_s": generated / elapsed,
-                                  "prompt_pass_s": prompt_s,
-                                  "decode_tok_s": decoded / (elapsed - prompt_s) if elapsed > prompt_s else None}
+        subset = prompts[:batch1_prompts] if batch_size == 1 else prompts
+        batches = [subset[i:i + batch_size] for i in range(0, len(subset), batch_size)]
+        throughput[batch_size] = timed_generation(backend, batches, options)
+    largest = [prompts[i:i + max(batch_sizes)] for i in range(0, len(prompts), max(batch_sizes))]
+    with one_padded_pass(backend):
+        one_pass = timed_generation(backend, largest, options)
     prefill = measure_prefill(backend, n_prompts)
+    with one_padded_pass(backend):
+        prefill_one_pass = measure_prefill(backend, n_prompts)
     choice_scoring = {form: measure_choice_scoring(backend, with_context) for form, with_context in
                       (("short", False), ("rag_sized", True))}
     backend.batch_size = 8
     start = time.perf_counter()
     answers = backend.generate([GenerationRequest(messages=m, max_new_tokens=48) for m in messages])
-    return {"dtype": backend.dtype_name, "threads": torch.get_num_threads(), "throughput": throughput,
-            "prefill": prefill, "choice_scoring": choice_scoring,
+    return {"dtype": backend.dtype_name, "threads": torch_threads(), "throughput": throughput,
+            "one_padded_pass": {"batch": max(batch_sizes), **one_pass},
+            "prefill": prefill, "prefill_one_padded_pass": prefill_one_pass, "choice_scoring": choice_scoring,
             "answers": [a.text for a in answers], "answer_s": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def timed_generation(backend, batches: list[list[list[int]]], options: dict) -> dict:
+    """Generated tokens/s over these batches of prompt token ids, then the same batches with one new
+    token: the prompt pass alone, so the rest is the decode steps."""
+    start = time.perf_counter()
+    generated = sum(backend.generate_ids(batch, **options).numel() for batch in batches)
+    elapsed = time.perf_counter() - start
+    start = time.perf_counter()
+    for batch in batches:
+        backend.generate_ids(batch, **{**options, "min_new_tokens": 1, "max_new_tokens": 1})
+    prompt_s = time.perf_counter() - start
+    decoded = generated - sum(len(batch) for batch in batches)
+    return {"tokens": generated, "seconds": elapsed, "tok_s": generated / elapsed, "prompt_pass_s": prompt_s,
+            "decode_tok_s": decoded / (elapsed - prompt_s) if elapsed > prompt_s else None}
+
+
+@contextlib.contextmanager
+def one_padded_pass(backend):
+    """The backend with each batch's prompts in one pass padded to the longest (generate's own), as
+    before prompts were run in groups of similar length: for comparison, side by side."""
+    backend._prompt_cache = lambda prompts: None
+    try:
+        yield backend
+    finally:
+        del backend._prompt_cache
 
 
 def measure_prefill(backend, n_prompts: int, batch_size: int = 16) -> dict:
     """Prompt tokens/s with RAG-sized prompts: 4 new tokens, so the prompt is nearly all the work."""
-    import torch
-
-    tokenizer, model = backend.tokenizer, backend.model
-    texts = [backend.prompt_text(m) for m in context_prompts(n_prompts)]
+    prompts = [backend.tokenizer.encode(backend.prompt_text(m), add_special_tokens=False)
+               for m in context_prompts(n_prompts)]
     options = dict(min_new_tokens=4, max_new_tokens=4, do_sample=False, temperature=None, top_p=None, top_k=None,
-                   pad_token_id=tokenizer.pad_token_id)
-    prompt_tokens, start = 0, time.perf_counter()
-    with torch.inference_mode():
-        for i in range(0, len(texts), batch_size):
-            encoded = tokenizer(texts[i:i + batch_size], return_tensors="pt", padding=True, add_special_tokens=False)
-            prompt_tokens += int(encoded["attention_mask"].sum())
-            model.generate(**encoded, **options)
+                   pad_token_id=backend.tokenizer.pad_token_id)
+    start = time.perf_counter()
+    for i in range(0, len(prompts), batch_size):
+        backend.generate_ids(prompts[i:i + batch_size], **options)
     seconds = time.perf_counter() - start
-    return {"batch": batch_size, "prompts": len(texts), "mean_prompt_tokens": prompt_tokens / len(texts),
+    prompt_tokens = sum(len(prompt) for prompt in prompts)
+    return {"batch": batch_size, "prompts": len(prompts), "mean_prompt_tokens": prompt_tokens / len(prompts),
             "seconds": seconds, "prompt_tok_s": prompt_tokens / seconds}
 
 
@@ -260,6 +275,12 @@ def main() -> None:
         cells = "".join(f"{t['decode_tok_s'] or 0:>12.1f}" for t in timed.values())
         shares = ", ".join(f"batch {b}: {t['prompt_pass_s'] / t['seconds']:.0%}" for b, t in timed.items())
         say(f"{dtype:<10}{run['threads']:>8}{cells}   (prompt pass share of the time: {shares})")
+    for dtype, run in runs.items():
+        padded, grouped = run["one_padded_pass"], run["throughput"][str(run["one_padded_pass"]["batch"])]
+        say(f"batch {padded['batch']}, {dtype}: prompts in passes of similar length {grouped['tok_s']:.1f} tok/s "
+            f"against one pass padded to the longest prompt {padded['tok_s']:.1f} "
+            f"({grouped['tok_s'] / padded['tok_s']:.2f}x); the prompt pass alone {grouped['prompt_pass_s']:.2f} s "
+            f"against {padded['prompt_pass_s']:.2f} s")
     reference = runs.get("float32")
     if reference:
         base = reference["throughput"]["1"]["tok_s"] if "1" in reference["throughput"] else None
@@ -287,7 +308,8 @@ def main() -> None:
         for dtype, run in runs.items():
             pre = run["prefill"]
             say(f"prefill-bound, {dtype}: {pre['prompt_tok_s']:.0f} prompt tokens/s ({pre['prompts']} prompts of "
-                f"{pre['mean_prompt_tokens']:.0f} tokens at batch {pre['batch']}, 4 new tokens each)")
+                f"{pre['mean_prompt_tokens']:.0f} tokens at batch {pre['batch']}, 4 new tokens each); one pass "
+                f"padded to the longest prompt {run['prefill_one_padded_pass']['prompt_tok_s']:.0f}")
         for dtype, run in runs.items():
             for form, scoring in run["choice_scoring"].items():
                 say(f"multiple-choice scoring, {form} prompts ({scoring['probes']} probes of "

@@ -183,7 +183,6 @@ class HFBackend(Backend):
     def _generate_batch(self, requests: list[GenerationRequest]) -> list[Completion]:
         torch = self._torch
         prompts = [self.tokenizer.encode(self.prompt_text(r.messages), add_special_tokens=False) for r in requests]
-        ids, mask = self._left_padded(prompts)
         sampled = any(r.temperature > 0 for r in requests)
         options: dict[str, Any] = {"max_new_tokens": max(r.max_new_tokens for r in requests),
                                    "pad_token_id": self.tokenizer.pad_token_id}
@@ -193,21 +192,28 @@ class HFBackend(Backend):
         else:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         start = time.perf_counter()
-        with torch.inference_mode():
-            output = self.model.generate(input_ids=ids, attention_mask=mask, cache=self._prompt_cache(prompts),
-                                         **options)
+        generated = self.generate_ids(prompts, **options)
         elapsed = time.perf_counter() - start
-        prompt_len = ids.shape[1]
         eos_ids = eos_token_ids(self.tokenizer, getattr(self.model.generation_config, "eos_token_id", None))
         completions = []
         for row, request in enumerate(requests):
-            kept, ended = trim_at_eos(output[row, prompt_len:].tolist()[: request.max_new_tokens], eos_ids)
+            kept, ended = trim_at_eos(generated[row].tolist()[: request.max_new_tokens], eos_ids)
             completions.append(Completion(
                 text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
                 input_tokens=len(prompts[row]),
                 output_tokens=len(kept) + (1 if ended else 0),
                 latency_s=elapsed, compute_s=elapsed / len(requests)))
         return completions
+
+    def generate_ids(self, prompts: list[list[int]], **options):
+        """The token ids `generate` adds after each of a batch's prompts (rows of equal length), the
+        prompts left-padded and their pass made in groups of similar length (`_prompt_cache`).
+        `options` are generate's; `benchmarks/generation.py` forces answer lengths through them."""
+        ids, mask = self._left_padded(prompts)
+        with self._torch.inference_mode():
+            output = self.model.generate(input_ids=ids, attention_mask=mask, cache=self._prompt_cache(prompts),
+                                         **options)
+        return output[:, ids.shape[1]:]
 
     def _left_padded(self, prompts: list[list[int]]):
         """Token ids left-padded to the longest prompt, and the mask of the real tokens."""
