@@ -1,10 +1,12 @@
 """LoRA steps on document windows (every position labelled): the output layer's loss over full
-logits against a chunk of positions at a time, side by side; prints figures.
+logits against a chunk of positions at a time, and the adapters' dropout as torch draws it against
+GapDropout, side by side; prints figures.
 
     python benchmarks/document_loss.py [--steps 4] [--window 256] [--batch 8] [--dtype bf16] [--rounds 2] [--json]
 
-Each configuration runs in its own process (peak RSS from ru_maxrss is then its own), the two
-alternating `--rounds` times. Windows are cut from the sample corpus's documents; the model is
+Paths: `full` (full logits, GapDropout), `chunked` (the loop as it trains: chunked loss,
+GapDropout), `torch_dropout` (chunked loss, peft's own torch dropout). Each configuration runs in its
+own process (peak RSS from ru_maxrss is then its own), their order rotating over `--rounds`. Windows are cut from the sample corpus's documents; the model is
 the default one, trained by the project's own loop with the strategies' defaults otherwise.
 """
 
@@ -29,6 +31,10 @@ def one_run(path: str, steps: int, window: int, batch: int, dtype: str) -> dict:
 
     if path == "full":
         chunked.can_chunk = lambda layer: False  # the loss over every position's logits at once
+    if path == "torch_dropout":
+        import advisor.training.gap_dropout as gap
+
+        gap.use_gap_dropout = lambda model: 0  # peft's torch.nn.Dropout stays in front of the adapters
     backend = make_backend("hf", "smollm2-135m", dtype=dtype)
     text = " ".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "corpora" / "acme" / "docs").rglob("*.md")))
     ids = backend.tokenizer.encode(text, add_special_tokens=False)
@@ -56,9 +62,10 @@ def main() -> None:
     if args.one:
         print(json.dumps(one_run(args.one, args.steps, args.window, args.batch, args.dtype)))
         return
-    runs: dict[str, list[dict]] = {"full": [], "chunked": []}
+    paths = ["full", "chunked", "torch_dropout"]
+    runs: dict[str, list[dict]] = {path: [] for path in paths}
     for round_ in range(args.rounds):
-        for path in (("full", "chunked") if round_ % 2 == 0 else ("chunked", "full")):
+        for path in paths[round_ % 3:] + paths[:round_ % 3]:
             out = subprocess.run([sys.executable, __file__, "--one", path, "--steps", str(args.steps), "--window",
                                   str(args.window), "--batch", str(args.batch), "--dtype", args.dtype],
                                  check=True, capture_output=True, text=True).stdout
@@ -69,16 +76,18 @@ def main() -> None:
                       "first_losses": rs[0]["losses"]} for path, rs in runs.items()}
     summary["speedup"] = summary["chunked"]["tokens_per_s"] / summary["full"]["tokens_per_s"]
     summary["peak_saved_mb"] = summary["full"]["peak_mb"] - summary["chunked"]["peak_mb"]
+    summary["gap_dropout_speedup"] = summary["chunked"]["tokens_per_s"] / summary["torch_dropout"]["tokens_per_s"]
     if args.json:
         print(json.dumps({"settings": vars(args), **summary}, indent=2))
         return
     print(f"LoRA on batches of {args.batch} document windows of {args.window} tokens, {args.steps} steps, {args.dtype}, "
           f"median of {args.rounds} runs each:")
-    for path in ("full", "chunked"):
+    for path in paths:
         s = summary[path]
-        print(f"  {path:8s} {s['tokens_per_s']:7.1f} tok/s   peak RSS {s['peak_mb']:6.0f} MB "
+        print(f"  {path:13s} {s['tokens_per_s']:7.1f} tok/s   peak RSS {s['peak_mb']:6.0f} MB "
               f"(model loaded: {s['loaded_mb']:.0f} MB)   losses {[round(x, 3) for x in s['first_losses']]}")
     print(f"  chunked / full: {summary['speedup']:.2f}x tokens/s, {summary['peak_saved_mb']:.0f} MB less at the peak")
+    print(f"  GapDropout / torch's dropout (both chunked): {summary['gap_dropout_speedup']:.2f}x tokens/s")
 
 
 if __name__ == "__main__":

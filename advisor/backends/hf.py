@@ -262,8 +262,9 @@ class HFBackend(Backend):
                 keys[n][rows, :, width - ids.shape[1]:] = layer.keys
                 values[n][rows, :, width - ids.shape[1]:] = layer.values
         cache = DynamicCache(config=self.model.config)
-        for n, (layer_keys, layer_values) in enumerate(zip(keys, values)):
-            cache.update(layer_keys, layer_values, n)
+        for n in range(len(keys)):
+            cache.update(keys[n], values[n], n)  # the cache keeps a copy: each original is let go at once
+            keys[n] = values[n] = None
         return cache
 
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
