@@ -92,3 +92,15 @@ def test_peft_dropouts_are_replaced_on_the_cpu_and_training_still_reaches_every_
 def test_without_dropout_nothing_is_replaced():
     model = _tiny_peft_model(0.0)
     assert use_gap_dropout(model) == 0
+
+
+def test_adapter_keys_name_how_dropout_masks_are_drawn(fake_backend):
+    """An adapter trained with peft's own dropout (a GPU, or a version before GapDropout) draws
+    other masks for the same seed, so its artifact key differs."""
+    from advisor.training.gap_dropout import trains_with_gap_dropout
+    from advisor.training.lora_loop import model_identity
+
+    assert trains_with_gap_dropout("cpu") and not trains_with_gap_dropout("cuda:0")
+    assert model_identity(fake_backend)["dropout_masks"] == "gaps"
+    fake_backend.device = "cuda"
+    assert model_identity(fake_backend)["dropout_masks"] == "torch"

@@ -63,10 +63,16 @@ class GapDropout(torch.nn.Module):
         return f"p={self.p}"
 
 
+def trains_with_gap_dropout(device: torch.device | str) -> bool:
+    """Whether adapters trained on this device draw their dropout masks by gaps (the CPU) or with
+    peft's own dropout; the two draw different masks for one seed, so adapter keys include it."""
+    return torch.device(device).type == "cpu"
+
+
 def use_gap_dropout(model: torch.nn.Module) -> int:
     """Replace the plain dropouts in front of a peft model's adapters with GapDropout when the
     model trains on the CPU; returns how many were replaced."""
-    if next(model.parameters()).device.type != "cpu":
+    if not trains_with_gap_dropout(next(model.parameters()).device):
         return 0
     replaced = 0
     for module in model.modules():

@@ -102,11 +102,16 @@ def lora_config(params: LoraTrainingParams):
 def model_identity(backend: Backend) -> dict[str, Any]:
     """Base model identity for artifact keys: weights, never an adapter already applied, nor the
     engine that answers (training is the same torch loop on the same weights under hf and vllm,
-    so an adapter trained under one is reused by the other)."""
+    so an adapter trained under one is reused by the other); and how training draws (precision,
+    dropout masks), so an adapter trained otherwise is not taken for this one."""
+    from advisor.training.gap_dropout import trains_with_gap_dropout
+
     identity = dict(backend.unwrap().identity())
     identity.pop("adapter", None)
     identity.pop("engine", None)
     identity["train_dtype"] = training_dtype_name(backend)
+    device = getattr(backend.unwrap(), "device", "cpu")
+    identity["dropout_masks"] = "gaps" if trains_with_gap_dropout(device) else "torch"
     return identity
 
 
