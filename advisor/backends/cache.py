@@ -109,9 +109,10 @@ class CachingBackend(WrappingBackend):
         """Choices scored before come from the cache with the seconds first measured, not the
         lookup's near zero; the rest are scored by the inner backend in its batches."""
         results: list[ChoiceScores | None] = [None] * len(requests)
+        keys = [self._key("loglikelihood", request.model_dump()) for request in requests]
         misses: list[int] = []
-        for index, request in enumerate(requests):
-            hit = self.cache.get(self._key("loglikelihood", request.model_dump()))
+        for index, key in enumerate(keys):
+            hit = self.cache.get(key)
             if hit is None:
                 misses.append(index)
                 continue
@@ -125,8 +126,8 @@ class CachingBackend(WrappingBackend):
         fresh = self.inner.score_choices([requests[i] for i in misses], progress) if misses else []
         for index, scored in zip(misses, fresh):
             results[index] = scored
-            self.cache.put(self._key("loglikelihood", requests[index].model_dump()),
-                           {"scores": scored.scores, "seconds": scored.compute_s, "latency_s": scored.latency_s})
+            self.cache.put(keys[index], {"scores": scored.scores, "seconds": scored.compute_s,
+                                         "latency_s": scored.latency_s})
         return [r for r in results if r is not None]
 
     def with_adapter(self, adapter_path: str | None) -> CachingBackend:

@@ -238,11 +238,14 @@ class HFBackend(Backend):
         from transformers import DynamicCache
         from transformers.cache_utils import DynamicLayer
 
-        if len(prompts) < 2 or min(len(prompt) for prompt in prompts) < 2:
+        if min(len(prompt) for prompt in prompts) < 2:
             return None
         groups = prompt_groups([len(prompt) - 1 for prompt in prompts], PROMPT_POSITIONS_PER_PASS)
         if len(groups) == 1:
             return None  # one pass either way: generate's own, which also covers the last token
+        cache = DynamicCache(config=self.model.config)
+        if any(type(layer) is not DynamicLayer for layer in cache.layers):
+            return None  # sliding-window or other special layers: the padded pass handles them
         width = max(len(prompt) for prompt in prompts) - 1
         keys: list = []
         values: list = []
@@ -250,8 +253,6 @@ class HFBackend(Backend):
             ids, mask = self._left_padded([prompts[i][:-1] for i in group])
             padding = {} if len(group) == 1 else {"attention_mask": mask, "position_ids": (mask.cumsum(1) - 1).clamp(min=0)}
             layers = self.model.get_decoder()(input_ids=ids, use_cache=True, **padding).cache.layers
-            if any(type(layer) is not DynamicLayer for layer in layers):
-                return None  # sliding-window or other special layers: the padded pass handles them
             if not keys:
                 for layer in layers:
                     keys.append(layer.keys.new_zeros((len(prompts), layer.keys.shape[1], width, layer.keys.shape[3])))
@@ -261,7 +262,6 @@ class HFBackend(Backend):
             for n, layer in enumerate(layers):
                 keys[n][rows, :, width - ids.shape[1]:] = layer.keys
                 values[n][rows, :, width - ids.shape[1]:] = layer.values
-        cache = DynamicCache(config=self.model.config)
         for n in range(len(keys)):
             cache.update(keys[n], values[n], n)  # the cache keeps a copy: each original is let go at once
             keys[n] = values[n] = None
