@@ -3,14 +3,16 @@
     python benchmarks/generation.py [--prompts 32] [--new-tokens 32] [--threads N]
 
 Throughput: generated tokens/s at batch sizes 1, 8 and 32 (`--batch-sizes`) with a fixed number
-of forced new tokens (min = max), fp32 and bf16 side by side on the same prompts (the acme
-sample's baseline prompts, test split), through the backend's own path: the decode-bound case.
-The same batches are run again with one new token, so that the prompt pass and the decode steps
-are reported apart; the largest batch runs again with its prompts in one padded pass, as
-`generate` makes it, against the backend's passes by length. Prefill: prompt tokens/s on the same
+of forced new tokens (the end token does not stop them), fp32 and bf16 side by side on the same
+prompts (the acme sample's baseline prompts, test split), through the backend's own path: the
+decode-bound case. The same batches are run again with one new token, so that the prompt pass and
+the decode steps are reported apart. The largest batch runs again with its prompts in one padded
+pass into transformers' growing cache, as `generate` makes them (the backend before its passes by
+length), and with the passes by length into the growing cache (the backend before it reserved the
+answers' room). Prefill: prompt tokens/s on the same
 questions with about 450 tokens of the sample's documents in front (a RAG-sized prompt) and 4 new
-tokens, at batch 16, both ways: the prefill-bound case. `--json` prints
-every figure as one JSON object instead. Choice scoring: the injection sample's 48
+tokens, at batch 16, the backend's way and in one padded pass: the prefill-bound case. `--json`
+prints every figure as one JSON object instead. Choice scoring: the injection sample's 48
 multiple-choice questions scored one at a time and 16 per pass, short and behind a RAG-sized
 excerpt. Agreement: greedy baseline answers bf16 vs fp32. Load:
 cold (first conversion from GGUF into an empty temporary cache) and warm. Each configuration
@@ -108,9 +110,8 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
     backend = HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, weights_hash=resolved.weights_hash)
     _, messages = baseline_prompts(n_prompts)
     prompts = [backend.tokenizer.encode(backend.prompt_text(m), add_special_tokens=False) for m in messages]
-    options = dict(min_new_tokens=new_tokens, max_new_tokens=new_tokens, do_sample=False, temperature=None,
-                   top_p=None, top_k=None, pad_token_id=backend.tokenizer.pad_token_id)
-    backend.generate_ids(prompts[:2], **{**options, "min_new_tokens": 4, "max_new_tokens": 4})  # warm-up
+    options = forced_length_options(backend, new_tokens)
+    backend.generate_ids(prompts[:2], **{**options, "max_new_tokens": 4})  # warm-up
     throughput = {}
     for batch_size in batch_sizes:
         subset = prompts[:batch1_prompts] if batch_size == 1 else prompts
@@ -119,6 +120,8 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
     largest = [prompts[i:i + max(batch_sizes)] for i in range(0, len(prompts), max(batch_sizes))]
     with one_padded_pass(backend):
         one_pass = timed_generation(backend, largest, options)
+    with growing_cache():
+        growing = timed_generation(backend, largest, options)
     prefill = measure_prefill(backend, n_prompts)
     with one_padded_pass(backend):
         prefill_one_pass = measure_prefill(backend, n_prompts)
@@ -129,8 +132,18 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
     answers = backend.generate([GenerationRequest(messages=m, max_new_tokens=48) for m in messages])
     return {"dtype": backend.dtype_name, "threads": torch_threads(), "throughput": throughput,
             "one_padded_pass": {"batch": max(batch_sizes), **one_pass},
+            "growing_cache": {"batch": max(batch_sizes), **growing},
             "prefill": prefill, "prefill_one_padded_pass": prefill_one_pass, "choice_scoring": choice_scoring,
             "answers": [a.text for a in answers], "answer_s": time.perf_counter() - start, "peak_mb": peak_mb()}
+
+
+def forced_length_options(backend, new_tokens: int) -> dict:
+    """Greedy generate options under which every prompt gets exactly `new_tokens`: the end token
+    does not stop it. (`min_new_tokens` would instead add a logits processor that masks the end
+    token over the whole vocabulary at every step, work that answering never does: 9% of a decode
+    step at batch 64 by torch's profiler.)"""
+    return dict(max_new_tokens=new_tokens, eos_token_id=None, do_sample=False, temperature=None, top_p=None,
+                top_k=None, pad_token_id=backend.tokenizer.pad_token_id)
 
 
 def torch_threads() -> int:
@@ -147,7 +160,7 @@ def timed_generation(backend, batches: list[list[list[int]]], options: dict) -> 
     elapsed = time.perf_counter() - start
     start = time.perf_counter()
     for batch in batches:
-        backend.generate_ids(batch, **{**options, "min_new_tokens": 1, "max_new_tokens": 1})
+        backend.generate_ids(batch, **{**options, "max_new_tokens": 1})
     prompt_s = time.perf_counter() - start
     decoded = generated - sum(len(batch) for batch in batches)
     return {"tokens": generated, "seconds": elapsed, "tok_s": generated / elapsed, "prompt_pass_s": prompt_s,
@@ -158,19 +171,35 @@ def timed_generation(backend, batches: list[list[list[int]]], options: dict) -> 
 def one_padded_pass(backend):
     """The backend with each batch's prompts in one pass padded to the longest (generate's own), as
     before prompts were run in groups of similar length: for comparison, side by side."""
-    backend._prompt_cache = lambda prompts: None
+    backend._prompt_cache = lambda prompts, room: None
     try:
         yield backend
     finally:
         del backend._prompt_cache
 
 
+@contextlib.contextmanager
+def growing_cache():
+    """The prompts' passes by length as usual, but into transformers' own cache, which copies each
+    layer's whole cache to append every new position, instead of the one with the answers' room
+    reserved: for comparison, side by side."""
+    from transformers import DynamicCache
+
+    import advisor.backends.reserved_cache as reserved
+
+    reserving = reserved.reserved_cache
+    reserved.reserved_cache = lambda config, room: DynamicCache(config=config)
+    try:
+        yield
+    finally:
+        reserved.reserved_cache = reserving
+
+
 def measure_prefill(backend, n_prompts: int, batch_size: int = 16) -> dict:
     """Prompt tokens/s with RAG-sized prompts: 4 new tokens, so the prompt is nearly all the work."""
     prompts = [backend.tokenizer.encode(backend.prompt_text(m), add_special_tokens=False)
                for m in context_prompts(n_prompts)]
-    options = dict(min_new_tokens=4, max_new_tokens=4, do_sample=False, temperature=None, top_p=None, top_k=None,
-                   pad_token_id=backend.tokenizer.pad_token_id)
+    options = forced_length_options(backend, 4)
     start = time.perf_counter()
     for i in range(0, len(prompts), batch_size):
         backend.generate_ids(prompts[i:i + batch_size], **options)
@@ -281,6 +310,10 @@ def main() -> None:
             f"against one pass padded to the longest prompt {padded['tok_s']:.1f} "
             f"({grouped['tok_s'] / padded['tok_s']:.2f}x); the prompt pass alone {grouped['prompt_pass_s']:.2f} s "
             f"against {padded['prompt_pass_s']:.2f} s")
+        growing = run["growing_cache"]
+        say(f"batch {growing['batch']}, {dtype}: the answers' room reserved in the cache {grouped['tok_s']:.1f} tok/s "
+            f"against transformers' growing cache {growing['tok_s']:.1f} ({grouped['tok_s'] / growing['tok_s']:.2f}x); "
+            f"decode steps alone {grouped['decode_tok_s'] or 0:.1f} against {growing['decode_tok_s'] or 0:.1f}")
     reference = runs.get("float32")
     if reference:
         base = reference["throughput"]["1"]["tok_s"] if "1" in reference["throughput"] else None

@@ -166,8 +166,9 @@ def test_batched_left_padded_greedy_matches_batch_of_one(backend):
 @pytest.mark.parametrize("max_positions, passes", [(1, 4), (60, 3), (10_000, 1)])
 def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backend, monkeypatch, max_positions,
                                                                            passes):
-    """The prompts' pass split by PROMPT_POSITIONS_PER_PASS (alone, in groups, all together) gives
-    the greedy tokens of one pass over the whole padded batch (fp32)."""
+    """The prompts' pass split by PROMPT_POSITIONS_PER_PASS (alone, in groups, all together), into a
+    cache with the answers' room reserved, gives the greedy tokens of one pass over the whole padded
+    batch into generate's own growing cache (fp32)."""
     import advisor.backends.hf as hf
 
     requests = [ask(q, max_new_tokens=16) for q in QUESTIONS]
@@ -179,11 +180,19 @@ def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backe
                         or groups[-1])
     made = []
     make_cache = backend._prompt_cache
-    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts: made.append(make_cache(prompts)) or made[-1])
+
+    def recorded(prompts, room):
+        cache = make_cache(prompts, room)
+        made.append((cache.get_seq_length(), room))
+        return cache
+
+    monkeypatch.setattr(backend, "_prompt_cache", recorded)
     split = backend.generate(requests)
     assert len(groups) == 1 and len(groups[0]) == passes
-    assert (made[0] is None) == (passes == 1)  # a single pass is generate's own
-    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts: None)  # generate's own padded pass
+    (filled, room), = made
+    assert (filled == 0) == (passes == 1)  # a single pass is generate's own, into the reserved cache
+    assert room == max(c.input_tokens for c in split) + 16
+    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts, room: None)  # generate's own pass and cache
     padded = backend.generate(requests)
     assert [(c.text, c.output_tokens, c.input_tokens) for c in split] == \
         [(c.text, c.output_tokens, c.input_tokens) for c in padded]

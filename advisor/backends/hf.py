@@ -210,8 +210,9 @@ class HFBackend(Backend):
         prompts left-padded and their pass made in groups of similar length (`_prompt_cache`).
         `options` are generate's; `benchmarks/generation.py` forces answer lengths through them."""
         ids, mask = self._left_padded(prompts)
+        room = ids.shape[1] + options.get("max_new_tokens", 0)
         with self._torch.inference_mode():
-            output = self.model.generate(input_ids=ids, attention_mask=mask, cache=self._prompt_cache(prompts),
+            output = self.model.generate(input_ids=ids, attention_mask=mask, cache=self._prompt_cache(prompts, room),
                                          **options)
         return output[:, ids.shape[1]:]
 
@@ -224,10 +225,12 @@ class HFBackend(Backend):
         mask = torch.tensor([[0] * (width - len(prompt)) + [1] * len(prompt) for prompt in prompts], device=self.device)
         return ids, mask
 
-    def _prompt_cache(self, prompts: list[list[int]]):
+    def _prompt_cache(self, prompts: list[list[int]], room: int):
         """The key/value cache of a batch's prompts, all but each one's last token, made in passes of
-        prompts of similar length (PROMPT_POSITIONS_PER_PASS); None where one pass holds them all
-        (a lone prompt runs unpadded), which `generate` then makes itself.
+        prompts of similar length (PROMPT_POSITIONS_PER_PASS), each layer with `room` positions
+        reserved (`reserved_cache`); left empty where one pass holds them all (a lone prompt runs
+        unpadded), which `generate` then makes itself; None where the model's cache has special
+        layers, which `generate` then builds and fills in its own padded pass.
 
         One pass over the whole batch is padded to its longest prompt, and past about a thousand
         positions a bigger pass is no faster (the matrix multiplies are at their peak; attention
@@ -235,17 +238,14 @@ class HFBackend(Backend):
         own first token, and its keys and values are right-aligned in the batch's cache, where they
         sit in the padded batch's own pass, so `generate` continues from the last token as usual."""
         torch = self._torch
-        from transformers import DynamicCache
-        from transformers.cache_utils import DynamicLayer
+        from advisor.backends.reserved_cache import reserved_cache
 
-        if min(len(prompt) for prompt in prompts) < 2:
-            return None
+        cache = reserved_cache(self.model.config, room)
+        if cache is None or min(len(prompt) for prompt in prompts) < 2:
+            return cache
         groups = prompt_groups([len(prompt) - 1 for prompt in prompts], PROMPT_POSITIONS_PER_PASS)
         if len(groups) == 1:
-            return None  # one pass either way: generate's own, which also covers the last token
-        cache = DynamicCache(config=self.model.config)
-        if any(type(layer) is not DynamicLayer for layer in cache.layers):
-            return None  # sliding-window or other special layers: the padded pass handles them
+            return cache  # one pass either way: generate's own, which also covers the last token
         width = max(len(prompt) for prompt in prompts) - 1
         keys: list = []
         values: list = []
@@ -263,7 +263,7 @@ class HFBackend(Backend):
                 keys[n][rows, :, width - ids.shape[1]:] = layer.keys
                 values[n][rows, :, width - ids.shape[1]:] = layer.values
         for n in range(len(keys)):
-            cache.update(keys[n], values[n], n)  # the cache keeps a copy: each original is let go at once
+            cache.update(keys[n], values[n], n)  # the cache copies it into its room: each original is let go at once
             keys[n] = values[n] = None
         return cache
 
