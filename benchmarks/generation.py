@@ -9,10 +9,10 @@ decode-bound case. The same batches are run again with one new token, so that th
 the decode steps are reported apart. The largest batch runs again with its prompts in one padded
 pass into transformers' growing cache, as `generate` makes them (the backend before its passes by
 length), and, alternating with the backend's own path for a few rounds, with the passes by length
-into the growing cache (the backend before it reserved the answers' room). Prefill: prompt tokens/s on the same
-questions with about 450 tokens of the sample's documents in front (a RAG-sized prompt) and 4 new
-tokens, at batch 16, the backend's way and in one padded pass: the prefill-bound case. `--json`
-prints every figure as one JSON object instead. Choice scoring: the injection sample's 48
+into the growing cache (the backend before it reserved the answers' room). Prefill: prompt
+tokens/s on the same questions with about 450 tokens of the sample's documents in front (a
+RAG-sized prompt) and 4 new tokens, at batch 16, the backend's way and in one padded pass: the
+prefill-bound case. `--json` prints every figure as one JSON object instead. Choice scoring: the injection sample's 48
 multiple-choice questions scored one at a time and 16 per pass, short and behind a RAG-sized
 excerpt. Agreement: greedy baseline answers bf16 vs fp32. Load:
 cold (first conversion from GGUF into an empty temporary cache) and warm. Each configuration

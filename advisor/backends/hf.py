@@ -247,24 +247,19 @@ class HFBackend(Backend):
         if len(groups) == 1:
             return cache  # one pass either way: generate's own, which also covers the last token
         width = max(len(prompt) for prompt in prompts) - 1
-        keys: list = []
-        values: list = []
         for group in groups:
             ids, mask = self._left_padded([prompts[i][:-1] for i in group])
             padding = {} if len(group) == 1 else {"attention_mask": mask, "position_ids": (mask.cumsum(1) - 1).clamp(min=0)}
             layers = self.model.get_decoder()(input_ids=ids, use_cache=True, **padding).cache.layers
-            if not keys:
-                for layer in layers:
-                    keys.append(layer.keys.new_zeros((len(prompts), layer.keys.shape[1], width, layer.keys.shape[3])))
-                    values.append(layer.values.new_zeros((len(prompts), layer.values.shape[1], width,
-                                                          layer.values.shape[3])))
+            if not cache.get_seq_length():  # the first pass: each layer's room, its prompt positions zeroed
+                for n, layer in enumerate(layers):
+                    keys, values = layer.keys, layer.values
+                    cache.update(keys.new_zeros((len(prompts), keys.shape[1], width, keys.shape[3])),
+                                 values.new_zeros((len(prompts), values.shape[1], width, values.shape[3])), n)
             rows = torch.tensor(group, device=self.device)
-            for n, layer in enumerate(layers):
-                keys[n][rows, :, width - ids.shape[1]:] = layer.keys
-                values[n][rows, :, width - ids.shape[1]:] = layer.values
-        for n in range(len(keys)):
-            cache.update(keys[n], values[n], n)  # the cache copies it into its room: each original is let go at once
-            keys[n] = values[n] = None
+            for n, layer in enumerate(layers):  # a reserved layer's keys and values are views of its room
+                cache.layers[n].keys[rows, :, width - ids.shape[1]:] = layer.keys
+                cache.layers[n].values[rows, :, width - ids.shape[1]:] = layer.values
         return cache
 
     def loglikelihood(self, messages: list[Message], choices: list[str]) -> list[float]:
