@@ -9,7 +9,9 @@ decode-bound case. The same batches are run again with one new token, so that th
 the decode steps are reported apart. The largest batch runs again with its prompts in one padded
 pass into transformers' growing cache, as `generate` makes them (the backend before its passes by
 length), and, alternating with the backend's own path for a few rounds, with the passes by length
-into the growing cache (the backend before it reserved the answers' room). Prefill: prompt
+into the growing cache (the backend before it reserved the answers' room). Batch 1: a few
+RAG-sized prompts answered one at a time (no padding mask), alternating the backend's folded decode
+attention with transformers' own `sdpa` for a few rounds. Prefill: prompt
 tokens/s on the same questions with about 450 tokens of the sample's documents in front (a
 RAG-sized prompt) and 4 new tokens, at batch 16, the backend's way and in one padded pass: the
 prefill-bound case. `--json` prints every figure as one JSON object instead. Choice scoring: the injection sample's 48
@@ -36,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROBES = ROOT / "corpora" / "acme" / "probes.jsonl"
 CACHE_ROUNDS = 3  # reserved against growing cache: a few percent apart, so alternated and the median taken
+LONE_PROMPTS = 4  # RAG-sized prompts answered one at a time (single-request latency)
 CHOICE_PROBES = ROOT / "corpora" / "injection" / "probes.jsonl"  # 48 multiple-choice questions
 BUILTIN_QUESTIONS = [
     "What is the capital of France?", "How many days are in a leap year?", "What gas do plants absorb?",
@@ -126,6 +129,12 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
         cache_rounds["reserved"].append(timed_generation(backend, largest, options))
         with growing_cache():
             cache_rounds["growing"].append(timed_generation(backend, largest, options))
+    lone = [[prompt] for prompt in context_prompt_ids(backend, LONE_PROMPTS)]
+    attention_rounds: dict[str, list[dict]] = {"folded": [], "sdpa": []}
+    for _ in range(CACHE_ROUNDS):
+        attention_rounds["folded"].append(timed_generation(backend, lone, options))
+        with transformers_sdpa(backend):
+            attention_rounds["sdpa"].append(timed_generation(backend, lone, options))
     prefill = measure_prefill(backend, n_prompts)
     with one_padded_pass(backend):
         prefill_one_pass = measure_prefill(backend, n_prompts)
@@ -138,6 +147,8 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
             "one_padded_pass": {"batch": max(batch_sizes), **one_pass},
             "cache_comparison": {"batch": max(batch_sizes), "rounds": CACHE_ROUNDS,
                                  **{kind: median_run(runs) for kind, runs in cache_rounds.items()}},
+            "lone_rag_sized": {"prompts": LONE_PROMPTS, "rounds": CACHE_ROUNDS,
+                               **{kind: median_run(runs) for kind, runs in attention_rounds.items()}},
             "prefill": prefill, "prefill_one_padded_pass": prefill_one_pass, "choice_scoring": choice_scoring,
             "answers": [a.text for a in answers], "answer_s": time.perf_counter() - start, "peak_mb": peak_mb()}
 
@@ -205,10 +216,27 @@ def growing_cache():
         reserved.reserved_cache = reserving
 
 
+@contextlib.contextmanager
+def transformers_sdpa(backend):
+    """The model with transformers' own `sdpa` attention instead of the backend's folded decode
+    attention (`advisor.backends.decode_attention`): for comparison, side by side."""
+    from advisor.backends.decode_attention import PACKED_DECODE_ATTENTION
+
+    backend.model.set_attn_implementation("sdpa")
+    try:
+        yield backend
+    finally:
+        backend.model.set_attn_implementation(PACKED_DECODE_ATTENTION)
+
+
+def context_prompt_ids(backend, n_prompts: int) -> list[list[int]]:
+    return [backend.tokenizer.encode(backend.prompt_text(m), add_special_tokens=False)
+            for m in context_prompts(n_prompts)]
+
+
 def measure_prefill(backend, n_prompts: int, batch_size: int = 16) -> dict:
     """Prompt tokens/s with RAG-sized prompts: 4 new tokens, so the prompt is nearly all the work."""
-    prompts = [backend.tokenizer.encode(backend.prompt_text(m), add_special_tokens=False)
-               for m in context_prompts(n_prompts)]
+    prompts = context_prompt_ids(backend, n_prompts)
     options = forced_length_options(backend, 4)
     start = time.perf_counter()
     for i in range(0, len(prompts), batch_size):
@@ -326,6 +354,14 @@ def main() -> None:
             f"reserved in the cache {reserved['tok_s']:.1f} tok/s against transformers' growing cache "
             f"{growing['tok_s']:.1f} ({reserved['tok_s'] / growing['tok_s']:.2f}x); decode steps alone "
             f"{reserved['decode_tok_s'] or 0:.1f} against {growing['decode_tok_s'] or 0:.1f}")
+    for dtype, run in runs.items():
+        lone = run["lone_rag_sized"]
+        folded, plain = lone["folded"], lone["sdpa"]
+        say(f"batch 1, {dtype}, {lone['prompts']} RAG-sized prompts one at a time, median of {lone['rounds']} "
+            f"alternating rounds: decode attention with the query heads folded onto their key/value heads "
+            f"{folded['tok_s']:.1f} tok/s against transformers' sdpa {plain['tok_s']:.1f} "
+            f"({folded['tok_s'] / plain['tok_s']:.2f}x); decode steps alone {folded['decode_tok_s'] or 0:.1f} "
+            f"against {plain['decode_tok_s'] or 0:.1f}")
     reference = runs.get("float32")
     if reference:
         base = reference["throughput"]["1"]["tok_s"] if "1" in reference["throughput"] else None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.backends.base import Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, Message
+from advisor.backends.decode_attention import use_packed_decode_attention
 
 
 def default_device() -> str:
@@ -155,6 +156,7 @@ class HFBackend(Backend):
             self.adapter_hash = hash_folder(adapter_path)
         else:
             self.adapter_hash = None
+        use_packed_decode_attention(model)
         self.model = model.to(self.device).eval()
         self._torch = torch
 
