@@ -9,7 +9,8 @@ decode-bound case. The same batches are run again with one new token, so that th
 the decode steps are reported apart. The largest batch runs again with its prompts in one padded
 pass into transformers' growing cache, as `generate` makes them (the backend before its passes by
 length), and, alternating with the backend's own path for a few rounds, with the passes by length
-into the growing cache (the backend before it reserved the answers' room). Batch 1: a few
+into the growing cache (the backend before it reserved the answers' room), and with the prompts'
+shared prefix in every row (the backend before it made that prefix once). Batch 1: a few
 RAG-sized prompts answered one at a time (no padding mask), alternating the backend's folded decode
 attention with transformers' own `sdpa` for a few rounds. Prefill: prompt
 tokens/s on the same questions with about 450 tokens of the sample's documents in front (a
@@ -125,10 +126,14 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
     with one_padded_pass(backend):
         one_pass = timed_generation(backend, largest, options)
     cache_rounds: dict[str, list[dict]] = {"reserved": [], "growing": []}
+    prefix_rounds: dict[str, list[dict]] = {"shared": [], "per_row": []}
     for _ in range(CACHE_ROUNDS):  # alternating, since the machine's speed drifts by minutes
         cache_rounds["reserved"].append(timed_generation(backend, largest, options))
         with growing_cache():
             cache_rounds["growing"].append(timed_generation(backend, largest, options))
+        prefix_rounds["shared"].append(cache_rounds["reserved"][-1])
+        with no_shared_prefix():
+            prefix_rounds["per_row"].append(timed_generation(backend, largest, options))
     lone = [[prompt] for prompt in context_prompt_ids(backend, LONE_PROMPTS)]
     attention_rounds: dict[str, list[dict]] = {"folded": [], "sdpa": []}
     for _ in range(CACHE_ROUNDS):
@@ -147,6 +152,9 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
             "one_padded_pass": {"batch": max(batch_sizes), **one_pass},
             "cache_comparison": {"batch": max(batch_sizes), "rounds": CACHE_ROUNDS,
                                  **{kind: median_run(runs) for kind, runs in cache_rounds.items()}},
+            "prefix_comparison": {"batch": max(batch_sizes), "rounds": CACHE_ROUNDS,
+                                  "shared_tokens": shared_prefix_tokens(largest[0]),
+                                  **{kind: median_run(runs) for kind, runs in prefix_rounds.items()}},
             "lone_rag_sized": {"prompts": LONE_PROMPTS, "rounds": CACHE_ROUNDS,
                                **{kind: median_run(runs) for kind, runs in attention_rounds.items()}},
             "prefill": prefill, "prefill_one_padded_pass": prefill_one_pass, "choice_scoring": choice_scoring,
@@ -160,6 +168,12 @@ def forced_length_options(backend, new_tokens: int) -> dict:
     step at batch 64 by torch's profiler.)"""
     return dict(max_new_tokens=new_tokens, eos_token_id=None, do_sample=False, temperature=None, top_p=None,
                 top_k=None, pad_token_id=backend.tokenizer.pad_token_id)
+
+
+def shared_prefix_tokens(prompts: list[list[int]]) -> int:
+    from advisor.backends.hf import worth_sharing
+
+    return worth_sharing(prompts)
 
 
 def median_run(runs: list[dict]) -> dict:
@@ -192,11 +206,26 @@ def timed_generation(backend, batches: list[list[list[int]]], options: dict) -> 
 def one_padded_pass(backend):
     """The backend with each batch's prompts in one pass padded to the longest (generate's own), as
     before prompts were run in groups of similar length: for comparison, side by side."""
-    backend._prompt_cache = lambda prompts, room: None
+    backend._prompt_cache = lambda prompts, room, shared=0: None
     try:
-        yield backend
+        with no_shared_prefix():
+            yield backend
     finally:
         del backend._prompt_cache
+
+
+@contextlib.contextmanager
+def no_shared_prefix():
+    """Each prompt's prefix run in its own row, as before a prefix shared by the batch was made
+    once: for comparison, side by side."""
+    import advisor.backends.hf as hf
+
+    sharing = hf.worth_sharing
+    hf.worth_sharing = lambda prompts: 0
+    try:
+        yield
+    finally:
+        hf.worth_sharing = sharing
 
 
 @contextlib.contextmanager
@@ -354,6 +383,13 @@ def main() -> None:
             f"reserved in the cache {reserved['tok_s']:.1f} tok/s against transformers' growing cache "
             f"{growing['tok_s']:.1f} ({reserved['tok_s'] / growing['tok_s']:.2f}x); decode steps alone "
             f"{reserved['decode_tok_s'] or 0:.1f} against {growing['decode_tok_s'] or 0:.1f}")
+    for dtype, run in runs.items():
+        prefix = run["prefix_comparison"]
+        shared, per_row = prefix["shared"], prefix["per_row"]
+        say(f"batch {prefix['batch']}, {dtype}, median of {prefix['rounds']} alternating rounds: the prompts' "
+            f"shared prefix ({prefix['shared_tokens']} tokens) made once {shared['tok_s']:.1f} tok/s against in "
+            f"every row {per_row['tok_s']:.1f} ({shared['tok_s'] / per_row['tok_s']:.2f}x); the prompt pass alone "
+            f"{shared['prompt_pass_s']:.2f} s against {per_row['prompt_pass_s']:.2f} s")
     for dtype, run in runs.items():
         lone = run["lone_rag_sized"]
         folded, plain = lone["folded"], lone["sdpa"]

@@ -163,40 +163,79 @@ def test_batched_left_padded_greedy_matches_batch_of_one(backend):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("max_positions, passes", [(1, 4), (60, 3), (10_000, 1)])
-def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backend, monkeypatch, max_positions,
-                                                                           passes):
+@pytest.mark.parametrize("sharing", [True, False])
+@pytest.mark.parametrize("bounds, passes", [((1, 1), 4), ((25, 60), 3), ((10_000, 10_000), 1)])
+def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backend, monkeypatch, bounds, passes,
+                                                                           sharing):
     """The prompts' pass split by PROMPT_POSITIONS_PER_PASS (alone, in groups, all together), into a
-    cache with the answers' room reserved, gives the greedy tokens of one pass over the whole padded
-    batch into generate's own growing cache (fp32)."""
+    cache with the answers' room reserved, after their shared prefix made once or with it in every
+    row, gives the greedy tokens of one pass over the whole padded batch into generate's own growing
+    cache (fp32)."""
     import advisor.backends.hf as hf
 
     requests = [ask(q, max_new_tokens=16) for q in QUESTIONS]
     backend.batch_size = len(requests)
-    groups = []
-    split_by_length = hf.prompt_groups
-    monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", max_positions)
+    groups, shares = [], []
+    split_by_length, worth_sharing = hf.prompt_groups, hf.worth_sharing
+    # the rests after an 11-token shared prefix are [12, 10, 23, 13] tokens, the whole prompts [23, 21, 34, 24]
+    monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", bounds[0] if sharing else bounds[1])
     monkeypatch.setattr(hf, "prompt_groups", lambda lengths, limit: groups.append(split_by_length(lengths, limit))
                         or groups[-1])
+    monkeypatch.setattr(hf, "worth_sharing", lambda prompts: shares.append(worth_sharing(prompts) if sharing else 0)
+                        or shares[-1])
     made = []
     make_cache = backend._prompt_cache
 
-    def recorded(prompts, room):
-        cache = make_cache(prompts, room)
+    def recorded(prompts, room, shared=0):
+        cache = make_cache(prompts, room, shared)
         made.append((cache.get_seq_length(), room))
         return cache
 
     monkeypatch.setattr(backend, "_prompt_cache", recorded)
     split = backend.generate(requests)
     assert len(groups) == 1 and len(groups[0]) == passes
+    assert shares[0] == (11 if sharing else 0)
     (filled, room), = made
-    assert (filled == 0) == (passes == 1)  # a single pass is generate's own, into the reserved cache
+    assert (filled == 0) == (passes == 1 and not sharing)  # else generate's own pass, into the reserved cache
     assert room == max(c.input_tokens for c in split) + 16
-    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts, room: None)  # generate's own pass and cache
+    monkeypatch.setattr(hf, "worth_sharing", lambda prompts: 0)
+    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts, room, shared=0: None)  # generate's own pass
     padded = backend.generate(requests)
     assert [(c.text, c.output_tokens, c.input_tokens) for c in split] == \
         [(c.text, c.output_tokens, c.input_tokens) for c in padded]
     assert all(c.output_tokens > 0 for c in split)
+
+
+@pytest.mark.integration
+def test_a_prompt_that_is_all_shared_prefix_answers_as_in_one_padded_pass(backend, monkeypatch):
+    """The shortest prompt is the shared prefix plus its last token, so it has nothing left to run
+    after the prefix; the others have their rests in passes of their own (fp32)."""
+    import advisor.backends.hf as hf
+
+    base = backend.tokenizer.encode(backend.prompt_text(ask(QUESTIONS[0]).messages), add_special_tokens=False)
+    longer = backend.tokenizer.encode(" Then name its river.", add_special_tokens=False)
+    prompts = [base, base[:-1] + longer + base[-1:], base[:-1] + longer * 3 + base[-1:]]
+    assert hf.worth_sharing(prompts) == len(base) - 1
+    options = dict(max_new_tokens=12, do_sample=False, temperature=None, top_p=None, top_k=None,
+                   pad_token_id=backend.tokenizer.pad_token_id)
+    monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", 1)
+    shared = backend.generate_ids(prompts, **options)
+    monkeypatch.setattr(hf, "worth_sharing", lambda prompts: 0)
+    monkeypatch.setattr(backend, "_prompt_cache", lambda prompts, room, shared=0: None)
+    assert shared.tolist() == backend.generate_ids(prompts, **options).tolist()
+
+
+def test_a_shared_prefix_is_taken_where_it_is_a_large_enough_part_of_the_prompts():
+    from advisor.backends.hf import SHARED_PREFIX_MIN_SHARE, SHARED_PREFIX_MIN_TOKENS, worth_sharing
+
+    head = list(range(100, 120))
+    assert worth_sharing([head + [1, 2], head + [3, 4, 5]]) == 20
+    assert worth_sharing([head + [1, 2]]) == 0, "a lone prompt has no one to share with"
+    assert worth_sharing([head + [7], head + [7, 9]]) == 20, "each prompt's last token is its own"
+    short = head[:SHARED_PREFIX_MIN_TOKENS - 1]
+    assert worth_sharing([short + [1, 2], short + [3, 4]]) == 0
+    tail = list(range(int(len(head) / SHARED_PREFIX_MIN_SHARE) + 10))
+    assert worth_sharing([head + tail, head + [5] + tail]) == 0, "too small a part of long prompts"
 
 
 def test_prompt_groups_keep_each_padded_pass_within_the_bound_shortest_first():
