@@ -62,6 +62,29 @@ def test_winners_of_a_group_of_kinds_significant_together_are_combined_with_the_
                                       "p=0.031, Holm 0.031)")
 
 
+@pytest.mark.parametrize("dpo_form", [1, 2, 3, 4])
+def test_a_lead_of_a_probe_or_two_on_a_kind_does_not_change_who_carries_it(dpo_form):
+    """The sample's run: few_shot has 2 of 9 form and 4 of 6 style, dpo between 1 and 4 of 9 form
+    (a change in the arithmetic's last bits moved it from 1 to 3). dpo is never significantly more
+    accurate than few_shot on form (at 4 against 2: 2 discordant pairs, p = 0.5), so few_shot,
+    which also wins style, carries both: 6 of 15 against rag's 0, p = 0.031, every time."""
+    proposal = propose_combination(acme_like(few_shot=({"fact": 1, "form": 2, "style": 4}, "prompting"),
+                                             dpo=({"fact": 1, "form": dpo_form}, "training")), weight_parts=WEIGHTS)
+    assert proposal.name == "rag+few_shot"
+    assert proposal.carries == {"rag": ["fact"], "few_shot": ["form", "style"]}
+    [win] = proposal.tested
+    assert (win.correct, win.leader_correct) == (6, 0) and win.p_value == pytest.approx(0.03125)
+
+
+def test_a_kind_goes_to_a_significantly_better_strategy_even_if_another_wins_more_kinds():
+    """dpo has 9 of 9 form against few_shot's 2 (7 discordant pairs, p = 0.016): few_shot is no
+    winner of form, so dpo carries it even though few_shot also wins style."""
+    proposal = propose_combination(acme_like(few_shot=({"fact": 1, "form": 2, "style": 6}, "prompting"),
+                                             dpo=({"form": 9}, "training")), weight_parts=WEIGHTS)
+    assert proposal.carries == {"rag": ["fact"], "few_shot": ["style"], "dpo": ["form"]}
+    assert proposal.name == "rag+few_shot+dpo"
+
+
 def test_one_kind_alone_is_too_few_probes_so_nothing_is_combined():
     """few_shot wins only form, 3 of 9 against 0: p = 2 x 0.5^3 = 0.25."""
     proposal = propose_combination(acme_like(few_shot=({"fact": 1, "form": 3}, "prompting"),
