@@ -307,6 +307,15 @@ def measure_choice_scoring(backend, with_context: bool, batch_size: int = 16) ->
             "max_score_diff": max(abs(x - y) for a, b in zip(alone, together) for x, y in zip(a, b))}
 
 
+def side_by_side(ours: dict, theirs: dict, detail: str) -> str:
+    """Two timed_generation runs as one phrase: tokens/s, their ratio, then the prompt pass's seconds
+    (`prompt_pass_s`) or the decode steps' tokens/s (`decode_tok_s`)."""
+    line = f"{ours['tok_s']:.1f} tok/s against {theirs['tok_s']:.1f} ({ours['tok_s'] / theirs['tok_s']:.2f}x)"
+    if detail == "prompt_pass_s":
+        return line + f"; the prompt pass alone {ours['prompt_pass_s']:.2f} s against {theirs['prompt_pass_s']:.2f} s"
+    return line + f"; decode steps alone {ours['decode_tok_s'] or 0:.1f} against {theirs['decode_tok_s'] or 0:.1f}"
+
+
 def run_child(args: list[str], env: dict[str, str]) -> dict:
     result = subprocess.run([sys.executable, __file__, "--child", *args], env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -373,31 +382,22 @@ def main() -> None:
         say(f"{dtype:<10}{run['threads']:>8}{cells}   (prompt pass share of the time: {shares})")
     for dtype, run in runs.items():
         padded, grouped = run["one_padded_pass"], run["throughput"][str(run["one_padded_pass"]["batch"])]
-        say(f"batch {padded['batch']}, {dtype}: prompts in passes of similar length {grouped['tok_s']:.1f} tok/s "
-            f"against one pass padded to the longest prompt {padded['tok_s']:.1f} "
-            f"({grouped['tok_s'] / padded['tok_s']:.2f}x); the prompt pass alone {grouped['prompt_pass_s']:.2f} s "
-            f"against {padded['prompt_pass_s']:.2f} s")
+        say(f"batch {padded['batch']}, {dtype}, prompts in passes of similar length against one pass padded to the "
+            f"longest prompt: {side_by_side(grouped, padded, 'prompt_pass_s')}")
         caches = run["cache_comparison"]
-        reserved, growing = caches["reserved"], caches["growing"]
-        say(f"batch {caches['batch']}, {dtype}, median of {caches['rounds']} alternating rounds: the answers' room "
-            f"reserved in the cache {reserved['tok_s']:.1f} tok/s against transformers' growing cache "
-            f"{growing['tok_s']:.1f} ({reserved['tok_s'] / growing['tok_s']:.2f}x); decode steps alone "
-            f"{reserved['decode_tok_s'] or 0:.1f} against {growing['decode_tok_s'] or 0:.1f}")
+        say(f"batch {caches['batch']}, {dtype}, median of {caches['rounds']} alternating rounds, the answers' room "
+            f"reserved in the cache against transformers' growing cache: "
+            f"{side_by_side(caches['reserved'], caches['growing'], 'decode_tok_s')}")
     for dtype, run in runs.items():
         prefix = run["prefix_comparison"]
-        shared, per_row = prefix["shared"], prefix["per_row"]
-        say(f"batch {prefix['batch']}, {dtype}, median of {prefix['rounds']} alternating rounds: the prompts' "
-            f"shared prefix ({prefix['shared_tokens']} tokens) made once {shared['tok_s']:.1f} tok/s against in "
-            f"every row {per_row['tok_s']:.1f} ({shared['tok_s'] / per_row['tok_s']:.2f}x); the prompt pass alone "
-            f"{shared['prompt_pass_s']:.2f} s against {per_row['prompt_pass_s']:.2f} s")
+        say(f"batch {prefix['batch']}, {dtype}, median of {prefix['rounds']} alternating rounds, the prompts' "
+            f"shared prefix ({prefix['shared_tokens']} tokens) made once against in every row: "
+            f"{side_by_side(prefix['shared'], prefix['per_row'], 'prompt_pass_s')}")
     for dtype, run in runs.items():
         lone = run["lone_rag_sized"]
-        folded, plain = lone["folded"], lone["sdpa"]
         say(f"batch 1, {dtype}, {lone['prompts']} RAG-sized prompts one at a time, median of {lone['rounds']} "
-            f"alternating rounds: decode attention with the query heads folded onto their key/value heads "
-            f"{folded['tok_s']:.1f} tok/s against transformers' sdpa {plain['tok_s']:.1f} "
-            f"({folded['tok_s'] / plain['tok_s']:.2f}x); decode steps alone {folded['decode_tok_s'] or 0:.1f} "
-            f"against {plain['decode_tok_s'] or 0:.1f}")
+            f"alternating rounds, decode attention with the query heads folded onto their key/value heads against "
+            f"transformers' sdpa: {side_by_side(lone['folded'], lone['sdpa'], 'decode_tok_s')}")
     reference = runs.get("float32")
     if reference:
         base = reference["throughput"]["1"]["tok_s"] if "1" in reference["throughput"] else None

@@ -168,20 +168,21 @@ def test_batched_left_padded_greedy_matches_batch_of_one(backend):
 def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backend, monkeypatch, bounds, passes,
                                                                            sharing):
     """The prompts' pass split by PROMPT_POSITIONS_PER_PASS (alone, in groups, all together), into a
-    cache with the answers' room reserved, after their shared prefix made once or with it in every
-    row, gives the greedy tokens of one pass over the whole padded batch into generate's own growing
-    cache (fp32)."""
+    cache with the answers' room reserved, after their shared prefix made once (taken here whether
+    or not it saves work) or with it in every row, gives the greedy tokens of one pass over the whole
+    padded batch into generate's own growing cache (fp32)."""
     import advisor.backends.hf as hf
 
     requests = [ask(q, max_new_tokens=16) for q in QUESTIONS]
     backend.batch_size = len(requests)
     groups, shares = [], []
-    split_by_length, worth_sharing = hf.prompt_groups, hf.worth_sharing
+    split_by_length = hf.prompt_groups
     # the rests after an 11-token shared prefix are [12, 10, 23, 13] tokens, the whole prompts [23, 21, 34, 24]
     monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", bounds[0] if sharing else bounds[1])
     monkeypatch.setattr(hf, "prompt_groups", lambda lengths, limit: groups.append(split_by_length(lengths, limit))
                         or groups[-1])
-    monkeypatch.setattr(hf, "worth_sharing", lambda prompts: shares.append(worth_sharing(prompts) if sharing else 0)
+    common = lambda prompts: len(os.path.commonprefix([prompt[:-1] for prompt in prompts]))  # noqa: E731
+    monkeypatch.setattr(hf, "worth_sharing", lambda prompts: shares.append(common(prompts) if sharing else 0)
                         or shares[-1])
     made = []
     make_cache = backend._prompt_cache
@@ -196,7 +197,8 @@ def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backe
     assert len(groups) == 1 and len(groups[0]) == passes
     assert shares[0] == (11 if sharing else 0)
     (filled, room), = made
-    assert (filled == 0) == (passes == 1 and not sharing)  # else generate's own pass, into the reserved cache
+    # generate's own pass makes what one pass holds: all of it, or the rests after the shared prefix
+    assert filled == (max(c.input_tokens for c in split) - 1 if passes > 1 else 11 if sharing else 0)
     assert room == max(c.input_tokens for c in split) + 16
     monkeypatch.setattr(hf, "worth_sharing", lambda prompts: 0)
     monkeypatch.setattr(backend, "_prompt_cache", lambda prompts, room, shared=0: None)  # generate's own pass
@@ -207,35 +209,36 @@ def test_prompts_run_in_passes_of_similar_length_answer_as_one_padded_pass(backe
 
 
 @pytest.mark.integration
-def test_a_prompt_that_is_all_shared_prefix_answers_as_in_one_padded_pass(backend, monkeypatch):
+@pytest.mark.parametrize("max_positions", [1, 1024])
+def test_a_prompt_that_is_all_shared_prefix_answers_as_in_one_padded_pass(backend, monkeypatch, max_positions):
     """The shortest prompt is the shared prefix plus its last token, so it has nothing left to run
-    after the prefix; the others have their rests in passes of their own (fp32)."""
+    after the prefix; the others have their rests in passes of their own, or in generate's (fp32)."""
     import advisor.backends.hf as hf
 
     base = backend.tokenizer.encode(backend.prompt_text(ask(QUESTIONS[0]).messages), add_special_tokens=False)
     longer = backend.tokenizer.encode(" Then name its river.", add_special_tokens=False)
     prompts = [base, base[:-1] + longer + base[-1:], base[:-1] + longer * 3 + base[-1:]]
-    assert hf.worth_sharing(prompts) == len(base) - 1
+    monkeypatch.setattr(hf, "worth_sharing", lambda prompts: len(base) - 1)
     options = dict(max_new_tokens=12, do_sample=False, temperature=None, top_p=None, top_k=None,
                    pad_token_id=backend.tokenizer.pad_token_id)
-    monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", 1)
+    monkeypatch.setattr(hf, "PROMPT_POSITIONS_PER_PASS", max_positions)
     shared = backend.generate_ids(prompts, **options)
     monkeypatch.setattr(hf, "worth_sharing", lambda prompts: 0)
     monkeypatch.setattr(backend, "_prompt_cache", lambda prompts, room, shared=0: None)
     assert shared.tolist() == backend.generate_ids(prompts, **options).tolist()
 
 
-def test_a_shared_prefix_is_taken_where_it_is_a_large_enough_part_of_the_prompts():
-    from advisor.backends.hf import SHARED_PREFIX_MIN_SHARE, SHARED_PREFIX_MIN_TOKENS, worth_sharing
+def test_a_shared_prefix_is_taken_where_it_makes_fewer_positions_and_is_a_large_enough_part():
+    from advisor.backends.hf import SHARED_PREFIX_MIN_SHARE, worth_sharing
 
     head = list(range(100, 120))
-    assert worth_sharing([head + [1, 2], head + [3, 4, 5]]) == 20
+    tails = [[1, 2], [3, 4, 5], [6, 7], [8, 9, 10, 11], [12, 13], [14, 15, 16], [17, 18], [19, 20]]
+    assert worth_sharing([head + tail for tail in tails]) == 20  # 8 x 23 + 48 positions against 48 + 20 + 8 x 3 + 48
+    assert worth_sharing([head + tail for tail in tails[:2]]) == 0, "two prompts: the prefix's own pass costs more"
     assert worth_sharing([head + [1, 2]]) == 0, "a lone prompt has no one to share with"
-    assert worth_sharing([head + [7], head + [7, 9]]) == 20, "each prompt's last token is its own"
-    short = head[:SHARED_PREFIX_MIN_TOKENS - 1]
-    assert worth_sharing([short + [1, 2], short + [3, 4]]) == 0
-    tail = list(range(int(len(head) / SHARED_PREFIX_MIN_SHARE) + 10))
-    assert worth_sharing([head + tail, head + [5] + tail]) == 0, "too small a part of long prompts"
+    assert worth_sharing([head + [7] + tail for tail in tails] + [head + [7]]) == 20, "each prompt's last token is its own"
+    long_tail = list(range(int(len(head) / SHARED_PREFIX_MIN_SHARE) + 10))
+    assert worth_sharing([head + tail + long_tail for tail in tails]) == 0, "too small a part of long prompts"
 
 
 def test_prompt_groups_keep_each_padded_pass_within_the_bound_shortest_first():
@@ -243,9 +246,21 @@ def test_prompt_groups_keep_each_padded_pass_within_the_bound_shortest_first():
 
     lengths = [30, 5, 12, 5, 40, 11]
     groups = prompt_groups(lengths, 36)
-    assert groups == [[1, 3, 5], [2], [0], [4]]  # 3 x 11 = 33; 12 alone since 4 x 12 > 36; 40 alone
+    # [5, 5], [11, 12], [30], [40]: 10 + 24 + 30 + 40 padded positions and 4 passes, against
+    # 33 + 12 + 30 + 40 for [5, 5, 11], [12], ...; 4 x 12 > 36 and 2 x 30 > 36 allow no fewer passes
+    assert groups == [[1, 3], [5, 2], [0], [4]]
     assert all(len(group) * max(lengths[i] for i in group) <= 36 for group in groups if len(group) > 1)
     assert sorted(i for group in groups for i in group) == list(range(len(lengths)))
+
+
+def test_one_long_prompt_gets_a_pass_of_its_own_rather_than_padding_the_short_ones():
+    from advisor.backends.hf import PASS_COST_POSITIONS, prompt_groups
+
+    lengths = [20] * 15 + [60]
+    assert 16 * 60 <= 1024  # one pass would fit the bound, padding 15 prompts by 40 positions each
+    assert prompt_groups(lengths, 1024) == [list(range(15)), [15]]
+    assert prompt_groups([20, 21, 22, 23], 1024) == [[0, 1, 2, 3]], "a little padding is cheaper than a pass"
+    assert 4 * 23 + PASS_COST_POSITIONS < 20 + 21 + 22 + 23 + 4 * PASS_COST_POSITIONS
 
 
 @pytest.mark.integration

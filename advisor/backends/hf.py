@@ -101,13 +101,18 @@ def describe_hf(model: str, *, dtype: str = "auto", batch_size: int = 8) -> dict
 # the default model).
 PROMPT_POSITIONS_PER_PASS = 1024
 CHOICE_POSITIONS_PER_PASS = 1024
+# A pass's fixed cost (30 layers' kernel launches and Python, whatever its size) counted in prompt
+# positions: measured as a decoder pass over one position against 1,024 positions, 17 ms and
+# 0.31 ms a position in bf16 (55 positions), 31 ms and 1.06 ms in fp32 (29). Passes are chosen to
+# make the fewest padded positions plus this for each pass.
+PASS_COST_POSITIONS = 48
 # A batch's prompts that begin alike (the chat template and system prompt: 21 of 43 tokens on
-# average for the sample's baseline questions) have that prefix's keys and values made once. Where
-# the prefix is a small part of the prompts (24 of 555 tokens behind retrieved context) its own pass
-# saves little and the rest's pass can no longer run as a plain causal pass, so it is taken only
-# where it is at least this share of the batch's average prompt.
+# average for the sample's baseline questions) have that prefix's keys and values made once, where
+# that makes fewer positions (PASS_COST_POSITIONS included). Where the prefix is a small part of
+# the prompts (24 of 555 tokens behind retrieved context) the rests' passes would also lose the
+# plain causal attention kernel (a pass after a prefix needs a mask: 20% slower attention at 560
+# positions) for little, so it is taken only where it is at least this share of the average prompt.
 SHARED_PREFIX_MIN_SHARE = 0.25
-SHARED_PREFIX_MIN_TOKENS = 8
 
 
 def pass_positions(group: list[tuple[list[int], list[list[int]]]]) -> tuple[int, int]:
@@ -120,24 +125,44 @@ def pass_positions(group: list[tuple[list[int], list[list[int]]]]) -> tuple[int,
 
 def worth_sharing(prompts: list[list[int]]) -> int:
     """Tokens at the start of every prompt (all but each one's last token) worth one pass for the
-    whole batch (SHARED_PREFIX_MIN_SHARE), else 0."""
+    whole batch (SHARED_PREFIX_MIN_SHARE, PASS_COST_POSITIONS), else 0."""
     if len(prompts) < 2:
         return 0
     shared = len(os.path.commonprefix([prompt[:-1] for prompt in prompts]))
     mean_length = sum(len(prompt) for prompt in prompts) / len(prompts)
-    return shared if shared >= max(SHARED_PREFIX_MIN_TOKENS, SHARED_PREFIX_MIN_SHARE * mean_length) else 0
+    if not shared or shared < SHARED_PREFIX_MIN_SHARE * mean_length:
+        return 0
+    whole = passes_cost([len(prompt) - 1 for prompt in prompts], PROMPT_POSITIONS_PER_PASS)
+    rests = passes_cost([len(prompt) - 1 - shared for prompt in prompts], PROMPT_POSITIONS_PER_PASS)
+    return shared if PASS_COST_POSITIONS + shared + rests < whole else 0
 
 
 def prompt_groups(lengths: list[int], max_positions: int) -> list[list[int]]:
-    """Indices of prompts in groups of similar length whose padded pass stays within
-    `max_positions` (a longer prompt goes alone), shortest first."""
-    groups: list[list[int]] = []
-    for index in sorted(range(len(lengths)), key=lambda i: lengths[i]):
-        if groups and (len(groups[-1]) + 1) * lengths[index] <= max_positions:
-            groups[-1].append(index)
-        else:
-            groups.append([index])
-    return groups
+    """Indices of prompts in passes, shortest first: runs of the prompts sorted by length, each
+    padded pass within `max_positions` (a longer prompt goes alone), chosen to make the fewest padded
+    positions plus PASS_COST_POSITIONS a pass (so one long prompt does not pad a pass of short ones
+    when a pass of its own costs less)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    cost = [0] + [float("inf")] * len(order)  # cost[end]: the best passes over the `end` shortest
+    start_of = [0] * (len(order) + 1)
+    for end in range(1, len(order) + 1):
+        for start in range(end - 1, -1, -1):  # the pass holding prompts start..end-1, padded to the last
+            padded = (end - start) * lengths[order[end - 1]]
+            if end - start > 1 and padded > max_positions:
+                break
+            if cost[start] + PASS_COST_POSITIONS + padded < cost[end]:
+                cost[end], start_of[end] = cost[start] + PASS_COST_POSITIONS + padded, start
+    groups, end = [], len(order)
+    while end:
+        groups.append(order[start_of[end]:end])
+        end = start_of[end]
+    return groups[::-1]
+
+
+def passes_cost(lengths: list[int], max_positions: int) -> int:
+    """Padded positions plus PASS_COST_POSITIONS a pass, over `prompt_groups`' passes."""
+    return sum(PASS_COST_POSITIONS + len(group) * max(lengths[i] for i in group)
+               for group in prompt_groups(lengths, max_positions))
 
 
 class HFBackend(Backend):
@@ -252,10 +277,10 @@ class HFBackend(Backend):
     def _prompt_cache(self, prompts: list[list[int]], room: int, shared: int = 0):
         """The key/value cache of a batch's prompts, all but each one's last token, each layer with
         `room` positions reserved (`reserved_cache`): a `shared` prefix made once for the batch, then
-        the rest in passes of prompts of similar length (PROMPT_POSITIONS_PER_PASS); left empty where
-        one pass holds them all and no prefix is shared (a lone prompt runs unpadded), which
-        `generate` then makes itself; None where the model's cache has special layers, which
-        `generate` then builds and fills in its own padded pass.
+        the rest in passes of prompts of similar length (PROMPT_POSITIONS_PER_PASS). Where one pass
+        holds all the rests, `generate`'s own pass makes them: the cache comes with the prefix alone,
+        or empty where none is shared (a lone prompt runs unpadded). None where the model's cache has
+        special layers, which `generate` then builds and fills in its own padded pass.
 
         One pass over the whole batch is padded to its longest prompt, and past about a thousand
         positions a bigger pass is no faster (the matrix multiplies are at their peak; attention
@@ -277,10 +302,12 @@ class HFBackend(Backend):
         decoder = self.model.get_decoder()
         if shared:
             prefix = decoder(input_ids=torch.tensor([prompts[0][:shared]], device=self.device), use_cache=True).cache
-            self._open_room(cache, prefix.layers, len(prompts), width)
+            self._open_room(cache, prefix.layers, len(prompts), shared if len(groups) == 1 else width)
             for n, layer in enumerate(prefix.layers):  # a reserved layer's keys and values are views of its room
                 cache.layers[n].keys[:, :, :shared] = layer.keys
                 cache.layers[n].values[:, :, :shared] = layer.values
+            if len(groups) == 1:
+                return cache  # generate's own pass runs the rest (padding included) and the last token
         for group in groups:
             group = [i for i in group if rests[i]]  # a prompt that is all prefix has no rest to run
             if not group:
