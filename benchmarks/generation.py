@@ -171,7 +171,7 @@ def forced_length_options(backend, new_tokens: int) -> dict:
 
 
 def shared_prefix_tokens(prompts: list[list[int]]) -> int:
-    from advisor.backends.hf import worth_sharing
+    from advisor.backends.prompt_passes import worth_sharing
 
     return worth_sharing(prompts)
 

@@ -229,7 +229,7 @@ def test_a_prompt_that_is_all_shared_prefix_answers_as_in_one_padded_pass(backen
 
 
 def test_a_shared_prefix_is_taken_where_it_makes_fewer_positions_and_is_a_large_enough_part():
-    from advisor.backends.hf import SHARED_PREFIX_MIN_SHARE, worth_sharing
+    from advisor.backends.prompt_passes import SHARED_PREFIX_MIN_SHARE, worth_sharing
 
     head = list(range(100, 120))
     tails = [[1, 2], [3, 4, 5], [6, 7], [8, 9, 10, 11], [12, 13], [14, 15, 16], [17, 18], [19, 20]]
@@ -242,7 +242,7 @@ def test_a_shared_prefix_is_taken_where_it_makes_fewer_positions_and_is_a_large_
 
 
 def test_prompt_groups_keep_each_padded_pass_within_the_bound_shortest_first():
-    from advisor.backends.hf import prompt_groups
+    from advisor.backends.prompt_passes import prompt_groups
 
     lengths = [30, 5, 12, 5, 40, 11]
     groups = prompt_groups(lengths, 36)
@@ -254,7 +254,7 @@ def test_prompt_groups_keep_each_padded_pass_within_the_bound_shortest_first():
 
 
 def test_one_long_prompt_gets_a_pass_of_its_own_rather_than_padding_the_short_ones():
-    from advisor.backends.hf import PASS_COST_POSITIONS, prompt_groups
+    from advisor.backends.prompt_passes import PASS_COST_POSITIONS, prompt_groups
 
     lengths = [20] * 15 + [60]
     assert 16 * 60 <= 1024  # one pass would fit the bound, padding 15 prompts by 40 positions each
