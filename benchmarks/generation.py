@@ -110,6 +110,7 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
     from advisor.backends.base import GenerationRequest
     from advisor.backends.hf import HFBackend
     from advisor.backends.models import resolve_model
+    from advisor.backends.prompt_passes import worth_sharing
 
     resolved = resolve_model()
     backend = HFBackend(resolved.path, model_id=resolved.name, dtype=dtype, weights_hash=resolved.weights_hash)
@@ -153,7 +154,7 @@ def child_generate(dtype: str, n_prompts: int, new_tokens: int, batch_sizes: lis
             "cache_comparison": {"batch": max(batch_sizes), "rounds": CACHE_ROUNDS,
                                  **{kind: median_run(runs) for kind, runs in cache_rounds.items()}},
             "prefix_comparison": {"batch": max(batch_sizes), "rounds": CACHE_ROUNDS,
-                                  "shared_tokens": shared_prefix_tokens(largest[0]),
+                                  "shared_tokens": worth_sharing(largest[0]),
                                   **{kind: median_run(runs) for kind, runs in prefix_rounds.items()}},
             "lone_rag_sized": {"prompts": LONE_PROMPTS, "rounds": CACHE_ROUNDS,
                                **{kind: median_run(runs) for kind, runs in attention_rounds.items()}},
@@ -168,12 +169,6 @@ def forced_length_options(backend, new_tokens: int) -> dict:
     step at batch 64 by torch's profiler.)"""
     return dict(max_new_tokens=new_tokens, eos_token_id=None, do_sample=False, temperature=None, top_p=None,
                 top_k=None, pad_token_id=backend.tokenizer.pad_token_id)
-
-
-def shared_prefix_tokens(prompts: list[list[int]]) -> int:
-    from advisor.backends.prompt_passes import worth_sharing
-
-    return worth_sharing(prompts)
 
 
 def median_run(runs: list[dict]) -> dict:

@@ -65,7 +65,7 @@ def test_winners_of_a_group_of_kinds_significant_together_are_combined_with_the_
 @pytest.mark.parametrize("dpo_form", [1, 2, 3, 4])
 def test_a_lead_of_a_probe_or_two_on_a_kind_does_not_change_who_carries_it(dpo_form):
     """The sample's run: few_shot has 2 of 9 form and 4 of 6 style, dpo between 1 and 4 of 9 form
-    (a change in the arithmetic's last bits moved it from 1 to 3). dpo is never significantly more
+    (a change in the arithmetic's last bits moved it from 0 to 3). dpo is never significantly more
     accurate than few_shot on form (at 4 against 2: 2 discordant pairs, p = 0.5), so few_shot,
     which also wins style, carries both: 6 of 15 against rag's 0, p = 0.031, every time."""
     proposal = propose_combination(acme_like(few_shot=({"fact": 1, "form": 2, "style": 4}, "prompting"),

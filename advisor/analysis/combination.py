@@ -9,7 +9,7 @@
    accurate than the leader on it and not significantly less accurate than the best (McNemar's
    exact test on the kind's probes, at the decision's alpha) is a winner too: with 9 or 6 probes
    a kind, a lead of one probe is noise (a change in the last bits of the arithmetic moved dpo
-   from 1 to 3 of the sample's 9 `form` probes), and who carries a kind must not follow it. A
+   from 0 to 3 of the sample's 9 `form` probes), and who carries a kind must not follow it. A
    kind won by others goes to one of them: the one winning the most kinds, then the more accurate
    on it, then overall; so `form`, where few_shot (which also wins `style`) has 2 and dpo 3 of 9,
    is few_shot's.

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from advisor.backends.base import Backend, ChoiceRequest, ChoiceScores, Completion, GenerationRequest, Message
-from advisor.backends.decode_attention import use_packed_decode_attention
 from advisor.backends.prompt_passes import (CHOICE_POSITIONS_PER_PASS, PROMPT_POSITIONS_PER_PASS, pass_positions,
                                             prompt_groups, worth_sharing)
 
@@ -128,6 +127,8 @@ class HFBackend(Backend):
             self.adapter_hash = hash_folder(adapter_path)
         else:
             self.adapter_hash = None
+        from advisor.backends.decode_attention import use_packed_decode_attention
+
         use_packed_decode_attention(model)
         self.model = model.to(self.device).eval()
         self._torch = torch
