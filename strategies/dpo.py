@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -37,6 +37,8 @@ class DpoParams(LoraTrainingParams):
     batch_size: int = Field(2, ge=1, description="pairs per optimizer step (small: a pair costs four sequence "
                             "passes, and more, smaller steps learn more in the same time)")
     beta: float = Field(0.1, gt=0, description="DPO beta: how far the policy may move from the reference")
+    activation_memory_mb: Literal[0] = Field(0, description="always 0: TRL's trainer recomputes every layer under "
+                                             "gradient checkpointing")
     sft_weight: float = Field(1.0, ge=0, description="weight of a supervised loss on the chosen answer added to "
                               "the DPO loss (RPO); 0 is plain DPO, which on a small model moves the margin "
                               "but rarely the generated form")
@@ -140,9 +142,11 @@ class DpoStrategy(AdapterStrategy):
         from trl import DPOConfig, DPOTrainer
 
         from advisor.training.gap_dropout import use_gap_dropout
+        from advisor.training.mixed_precision import adapter_inputs_uncast, half_precision
 
         hf = ctx.backend.unwrap()
         model = fresh_base_model(ctx.backend)
+        half = half_precision(model)  # bf16 base weights: the adapters' products in bf16 under autocast
         rows = [{"prompt": chat(p.system_prompt, pair["prompt"]),
                  "chosen": [{"role": "assistant", "content": pair["chosen"]}],
                  "rejected": [{"role": "assistant", "content": pair["rejected"]}]} for pair in pairs]
@@ -153,7 +157,7 @@ class DpoStrategy(AdapterStrategy):
                              max_length=p.max_length, seed=p.seed, logging_steps=1, save_strategy="no",
                              report_to="none", gradient_checkpointing=p.gradient_checkpointing,
                              gradient_checkpointing_kwargs={"use_reentrant": False}, use_cpu=not str(hf.device).startswith("cuda"),
-                             bf16=False, fp16=False, disable_tqdm=not ctx.progress.enabled, dataset_num_proc=None,
+                             bf16=half is not None, fp16=False, disable_tqdm=not ctx.progress.enabled, dataset_num_proc=None,
                              lr_scheduler_type="linear", warmup_steps=1, **_loss_settings(p.sft_weight))
             trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                                  processing_class=hf.tokenizer, peft_config=lora_config(p),
@@ -167,7 +171,8 @@ class DpoStrategy(AdapterStrategy):
                 trainer.remove_callback(ProgressCallback)
                 trainer.add_callback(_bar_without_log_lines())
             start = time.perf_counter()
-            trainer.train()
+            with adapter_inputs_uncast(trainer.model, half):
+                trainer.train()
             seconds = time.perf_counter() - start
             save_adapter(trainer.model, folder)
         margins, losses = recorder.series("rewards/margins"), recorder.series("loss")

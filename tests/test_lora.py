@@ -147,3 +147,6 @@ def test_training_runs_in_the_precision_the_run_answers_in(default_model, hf_bac
     assert next(fresh_base_model(bf16).parameters()).dtype == torch.bfloat16
     assert model_identity(hf_backend)["train_dtype"] == "float32"
     assert model_identity(bf16)["train_dtype"] == "bfloat16"
+    # Adapters trained with fp32 products (before mixed precision) are not taken for bf16 ones.
+    assert model_identity(bf16)["adapter_products"] == "bfloat16"
+    assert model_identity(hf_backend)["adapter_products"] == "float32"

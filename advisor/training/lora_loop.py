@@ -9,6 +9,7 @@ strategies stays light.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import time
@@ -23,6 +24,10 @@ from advisor.backends.base import Backend
 from advisor.training.examples import IGNORE, Example
 
 ADAPTER_DIR = "adapter"
+
+
+# Settings that trade memory for time and leave the trained weights as they are.
+RECOMPUTATION_FIELDS = {"gradient_checkpointing", "activation_memory_mb"}
 
 
 class LoraTrainingParams(AnswerLengthParams):
@@ -45,10 +50,13 @@ class LoraTrainingParams(AnswerLengthParams):
                                 "reached and the result says so (stopped_by_time_limit); what is learned is "
                                 "decided by max_steps / epochs")
     batch_size: int = Field(8, ge=1, description="examples per optimizer step")
-    gradient_checkpointing: bool = Field(True, description="recompute each layer's activations during the backward "
-                                         "pass instead of keeping them all: the same weights (checked bit for bit) "
-                                         "at about half the peak memory, for about 1.5x the training time on 2 CPU "
-                                         "cores; false trains faster where memory is plentiful")
+    gradient_checkpointing: bool = Field(True, description="recompute layers' activations during the backward pass "
+                                         "instead of keeping them all (those beyond activation_memory_mb): the "
+                                         "same weights (checked bit for bit) at a lower peak memory; false keeps "
+                                         "every layer's, fastest where memory is plentiful")
+    activation_memory_mb: int = Field(256, ge=0, description="with gradient checkpointing, as many layers as fit "
+                                      "in this many MB a step keep their activations instead of recomputing them "
+                                      "(faster, the same weights); 0 recomputes every layer")
     max_length: int = Field(256, ge=16, description="longest training sequence, in tokens")
     seed: int | None = Field(None, description="seed for shuffling, adapter initialisation and the trainer; "
                              "None: the run's seed")
@@ -59,10 +67,11 @@ class LoraTrainingParams(AnswerLengthParams):
         return self if self.seed is not None else self.model_copy(update={"seed": run_seed})
 
     def training_key(self) -> dict[str, Any]:
-        """What changes the trained weights (not how answers are generated)."""
+        """What changes the trained weights: not how answers are generated, nor which layers
+        recompute their activations (the same weights, bit for bit, tested)."""
         if self.seed is None:
             raise ValueError("training_key needs a resolved seed: call with_seed(run_seed) first")
-        return self.model_dump(exclude=set(AnswerLengthParams.model_fields))
+        return self.model_dump(exclude=set(AnswerLengthParams.model_fields) | RECOMPUTATION_FIELDS)
 
 
 # --- hardware ------------------------------------------------------------------------------------
@@ -103,13 +112,14 @@ def model_identity(backend: Backend) -> dict[str, Any]:
     """Base model identity for artifact keys: weights, never an adapter already applied, nor the
     engine that answers (training is the same torch loop on the same weights under hf and vllm,
     so an adapter trained under one is reused by the other); and how training draws (precision,
-    dropout masks), so an adapter trained otherwise is not taken for this one."""
+    the adapters' products, dropout masks), so an adapter trained otherwise is not taken for this one."""
     from advisor.training.gap_dropout import trains_with_gap_dropout
 
     identity = dict(backend.unwrap().identity())
     identity.pop("adapter", None)
     identity.pop("engine", None)
     identity["train_dtype"] = training_dtype_name(backend)
+    identity["adapter_products"] = identity["train_dtype"]  # bf16 under autocast (mixed_precision.py)
     device = getattr(backend.unwrap(), "device", "cpu")
     identity["dropout_masks"] = "gaps" if trains_with_gap_dropout(device) else "torch"
     return identity
@@ -127,6 +137,7 @@ class TrainStats:
     stopped_by_time_limit: bool = False
     stopped_early: bool = False
     examples: int = 0
+    kept_layers: list[int] = field(default_factory=list)  # layers keeping their activations, by step
 
     def summary(self) -> dict[str, Any]:
         """Loss first/last are means over the first and last few steps (single steps are noisy)."""
@@ -137,7 +148,8 @@ class TrainStats:
                 "stopped_by_time_limit": self.stopped_by_time_limit, "stopped_early": self.stopped_early,
                 "train_tokens": self.tokens,
                 "train_loss_first": _round(first), "train_loss_last": _round(last), "loss_window_steps": k,
-                "train_seconds": round(self.seconds, 2), "examples": self.examples}
+                "train_seconds": round(self.seconds, 2), "examples": self.examples,
+                "layers_keeping_activations": [min(self.kept_layers), max(self.kept_layers)] if self.kept_layers else None}
 
 
 def _round(value: float | None) -> float | None:
@@ -199,6 +211,8 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
 
     from advisor.evaluation.progress import Progress
     from advisor.training.gap_dropout import use_gap_dropout
+    from advisor.training.layer_checkpointing import LayerCheckpointing
+    from advisor.training.mixed_precision import adapter_inputs_uncast, autocast, half_precision
 
     if not examples:
         raise ValueError("no training examples")
@@ -211,6 +225,8 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
     use_gap_dropout(model)
     model.train()
     device = next(model.parameters()).device
+    half = half_precision(model)
+    checkpointing = LayerCheckpointing(model, params.activation_memory_mb) if params.gradient_checkpointing else None
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=params.learning_rate,
                                   weight_decay=0.0)
     per_epoch = -(-len(examples) // params.batch_size)
@@ -237,8 +253,11 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
                 order.extend(epoch)
             batch, order = order[:params.batch_size], order[params.batch_size:]
             ids, labels, mask = _batch(batch, pad_id, device)
-            loss = labelled_loss(model, ids, mask, labels)
-            loss.backward()
+            planned = checkpointing.step(ids.numel()) if checkpointing else contextlib.nullcontext()
+            with adapter_inputs_uncast(model, half), planned:
+                with autocast(model, half):
+                    loss = labelled_loss(model, ids, mask, labels)
+                loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
@@ -252,6 +271,7 @@ def train_lora(model, tokenizer, examples: list[Example], params: LoraTrainingPa
                 stats.stopped_early = True
                 break
     stats.seconds = time.perf_counter() - start
+    stats.kept_layers = checkpointing.kept_per_step if checkpointing else []
     model.eval()
     return model, stats
 
