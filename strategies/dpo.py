@@ -88,6 +88,14 @@ def _bar_without_log_lines():
     return BarWithoutLogLines()
 
 
+def dpo_model_identity(backend) -> dict[str, Any]:
+    """The adapter key's model part. TRL's trainer runs without autocast here, so peft casts each
+    adapter's input to fp32 and the adapters' products are fp32 in every precision. (With TRL's
+    `bf16=True` the same pairs, seed and steps trained one of two adapters depending on what the
+    process had run before, so DPO keeps this path.)"""
+    return {**model_identity(backend), "adapter_products": "float32"}
+
+
 class DpoStrategy(AdapterStrategy):
     name = "dpo"
     family = "training"
@@ -123,7 +131,7 @@ class DpoStrategy(AdapterStrategy):
         pairs, pair_info = self.build_pairs(ctx)
         if not pairs:
             raise ValueError("dpo: no preference pairs (the base model already answers every train probe)")
-        slot = ctx.artifacts.slot("dpo-adapter", model=model_identity(ctx.backend), corpus=ctx.corpus.fingerprint(),
+        slot = ctx.artifacts.slot("dpo-adapter", model=dpo_model_identity(ctx.backend), corpus=ctx.corpus.fingerprint(),
                                   pairs=content_hash(pairs), params=p.training_key())
         if slot.exists():
             info = dict(slot.meta()["info"], adapter="reused")
@@ -142,11 +150,9 @@ class DpoStrategy(AdapterStrategy):
         from trl import DPOConfig, DPOTrainer
 
         from advisor.training.gap_dropout import use_gap_dropout
-        from advisor.training.mixed_precision import adapter_inputs_uncast, half_precision
 
         hf = ctx.backend.unwrap()
         model = fresh_base_model(ctx.backend)
-        half = half_precision(model)  # bf16 base weights: the adapters' products in bf16 under autocast
         rows = [{"prompt": chat(p.system_prompt, pair["prompt"]),
                  "chosen": [{"role": "assistant", "content": pair["chosen"]}],
                  "rejected": [{"role": "assistant", "content": pair["rejected"]}]} for pair in pairs]
@@ -157,7 +163,7 @@ class DpoStrategy(AdapterStrategy):
                              max_length=p.max_length, seed=p.seed, logging_steps=1, save_strategy="no",
                              report_to="none", gradient_checkpointing=p.gradient_checkpointing,
                              gradient_checkpointing_kwargs={"use_reentrant": False}, use_cpu=not str(hf.device).startswith("cuda"),
-                             bf16=half is not None, fp16=False, disable_tqdm=not ctx.progress.enabled, dataset_num_proc=None,
+                             bf16=False, fp16=False, disable_tqdm=not ctx.progress.enabled, dataset_num_proc=None,
                              lr_scheduler_type="linear", warmup_steps=1, **_loss_settings(p.sft_weight))
             trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
                                  processing_class=hf.tokenizer, peft_config=lora_config(p),
@@ -171,8 +177,7 @@ class DpoStrategy(AdapterStrategy):
                 trainer.remove_callback(ProgressCallback)
                 trainer.add_callback(_bar_without_log_lines())
             start = time.perf_counter()
-            with adapter_inputs_uncast(trainer.model, half):
-                trainer.train()
+            trainer.train()
             seconds = time.perf_counter() - start
             save_adapter(trainer.model, folder)
         margins, losses = recorder.series("rewards/margins"), recorder.series("loss")
