@@ -91,8 +91,8 @@ def _bar_without_log_lines():
 def dpo_model_identity(backend) -> dict[str, Any]:
     """The adapter key's model part. TRL's trainer runs without autocast here, so peft casts each
     adapter's input to fp32 and the adapters' products are fp32 in every precision. (With TRL's
-    `bf16=True` the same pairs, seed and steps trained one of two adapters depending on what the
-    process had run before, so DPO keeps this path.)"""
+    `bf16=True` the same pairs, seed and steps trained one of two adapters from one run to the
+    next, so DPO keeps this path.)"""
     return {**model_identity(backend), "adapter_products": "float32"}
 
 
