@@ -88,14 +88,6 @@ def _bar_without_log_lines():
     return BarWithoutLogLines()
 
 
-def dpo_model_identity(backend) -> dict[str, Any]:
-    """The adapter key's model part. TRL's trainer runs without autocast here, so peft casts each
-    adapter's input to fp32 and the adapters' products are fp32 in every precision. (With TRL's
-    `bf16=True` the same pairs, seed and steps trained one of two adapters from one run to the
-    next, so DPO keeps this path.)"""
-    return {**model_identity(backend), "adapter_products": "float32"}
-
-
 class DpoStrategy(AdapterStrategy):
     name = "dpo"
     family = "training"
@@ -131,7 +123,11 @@ class DpoStrategy(AdapterStrategy):
         pairs, pair_info = self.build_pairs(ctx)
         if not pairs:
             raise ValueError("dpo: no preference pairs (the base model already answers every train probe)")
-        slot = ctx.artifacts.slot("dpo-adapter", model=dpo_model_identity(ctx.backend), corpus=ctx.corpus.fingerprint(),
+        # TRL's trainer runs without autocast here, so the adapters' products are peft's fp32 ones in
+        # every precision: with TRL's `bf16=True` the same pairs, seed and steps trained one of two
+        # adapters from one run to the next.
+        slot = ctx.artifacts.slot("dpo-adapter", model=model_identity(ctx.backend, mixed_precision=False),
+                                  corpus=ctx.corpus.fingerprint(),
                                   pairs=content_hash(pairs), params=p.training_key())
         if slot.exists():
             info = dict(slot.meta()["info"], adapter="reused")

@@ -3,27 +3,13 @@ per step from a measured size, and never changes what is learned."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 import torch
 
 from advisor.training import layer_checkpointing
-from advisor.training.examples import IGNORE, Example
 from advisor.training.layer_checkpointing import LayerCheckpointing
 from advisor.training.lora_loop import LoraTrainingParams, train_lora
-
-TOKENIZER = SimpleNamespace(pad_token_id=0, eos_token_id=1)
-EXAMPLES = [Example([2, 3 + i, 4, 5, 6 + i], [IGNORE, IGNORE, 4, 5, 6 + i], "qa") for i in range(8)]
-
-
-def _tiny_model(layers: int = 3):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=layers,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64)
-    return LlamaForCausalLM(config)
+from conftest_training import TINY_QA_EXAMPLES, TINY_TOKENIZER, tiny_llama
 
 
 def _train(monkeypatch, *, checkpointing: bool, kept: int | None = None, budget_mb: int = 0):
@@ -35,7 +21,7 @@ def _train(monkeypatch, *, checkpointing: bool, kept: int | None = None, budget_
                             else kept)
     params = LoraTrainingParams(max_steps=3, batch_size=4, rank=2, alpha=4, dropout=0.1, seed=0,
                                 gradient_checkpointing=checkpointing, activation_memory_mb=budget_mb)
-    model, stats = train_lora(_tiny_model(), TOKENIZER, EXAMPLES, params)
+    model, stats = train_lora(tiny_llama(layers=3), TINY_TOKENIZER, TINY_QA_EXAMPLES, params)
     monkeypatch.undo()
     return [p.detach().clone() for n, p in model.named_parameters() if "lora_" in n], stats
 
@@ -57,7 +43,7 @@ def test_any_split_between_kept_and_recomputed_layers_trains_the_same_weights(mo
 
 
 def test_the_plan_keeps_as_many_layers_as_the_budget_holds():
-    model = _tiny_model(layers=4)
+    model = tiny_llama(layers=4)
     plan = LayerCheckpointing(model, budget_mb=1)
     assert len(plan.layers) == 4
     assert plan.kept_layers(100) == 1  # nothing measured yet: one layer, to measure it
@@ -69,7 +55,7 @@ def test_the_plan_keeps_as_many_layers_as_the_budget_holds():
 
 
 def test_the_first_step_measures_what_one_layer_saves_without_the_weights():
-    model = _tiny_model(layers=2)
+    model = tiny_llama(layers=2)
     model.train()
     plan = LayerCheckpointing(model, budget_mb=1)
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

@@ -16,7 +16,8 @@ import pytest
 from advisor.training.examples import IGNORE, Example
 
 from advisor.training.lora_loop import LoraTrainingParams, train_lora
-from conftest_training import QUICK, lora_weights, published, training_context
+from conftest_training import (QUICK, TINY_QA_EXAMPLES, TINY_TOKENIZER, lora_weights, published, tiny_llama,
+                               training_context)
 from strategies.dpo import DpoStrategy
 from strategies.lora import LoraStrategy
 from strategies.prompt_refinement import PromptRefinementStrategy
@@ -88,29 +89,18 @@ def test_params_take_the_run_seed_unless_they_fix_one():
         LoraTrainingParams().training_key()
 
 
-def _tiny_model():
-    """A randomly initialised two-layer Llama: the real loop in milliseconds, no weights to load."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64)
-    return LlamaForCausalLM(config)
-
-
 def test_time_limit_stops_training_and_says_so():
-    from types import SimpleNamespace
-
-    tokenizer = SimpleNamespace(pad_token_id=0, eos_token_id=1)
+    tokenizer = TINY_TOKENIZER
     examples = [Example([2, 3 + i, 4, 5], [2, 3 + i, 4, 5], "qa") for i in range(8)]
     params = LoraTrainingParams(max_steps=1000, batch_size=2, rank=2, alpha=4, time_limit_s=0.2, seed=0)
     # Each step waits 0.05 s first, so the limit is reached after a few steps whatever the CPU.
-    _, stats = train_lora(_tiny_model(), tokenizer, examples, params, stop_check=lambda step: time.sleep(0.05))
+    _, stats = train_lora(tiny_llama(seed=None), tokenizer, examples, params, stop_check=lambda step: time.sleep(0.05))
     summary = stats.summary()
     assert summary["stopped_by_time_limit"] is True and summary["planned_steps"] == 1000
     assert 1 <= summary["steps"] < summary["planned_steps"]
 
     by_epochs = LoraTrainingParams(max_steps=None, epochs=1.5, batch_size=2, rank=2, alpha=4, seed=0)
-    _, stats = train_lora(_tiny_model(), tokenizer, examples, by_epochs)
+    _, stats = train_lora(tiny_llama(seed=None), tokenizer, examples, by_epochs)
     assert stats.summary()["steps"] == stats.summary()["planned_steps"] == 6  # epochs become steps: 4 per epoch
     assert stats.summary()["stopped_by_time_limit"] is False
 
@@ -131,25 +121,21 @@ def test_prompt_refinement_depends_on_the_seed_only_when_sampling():
 def test_gradient_checkpointing_trains_the_same_weights_and_the_loss_reads_only_labels():
     """Checkpointing recomputes activations (dropout masks included) instead of keeping them, and
     the loss applies the output layer only where labels are: neither may change what is learned."""
-    from types import SimpleNamespace
-
     import torch
 
     from advisor.training.lora_loop import labelled_loss
 
-    tokenizer = SimpleNamespace(pad_token_id=0, eos_token_id=1)
-    examples = [Example([2, 3 + i, 4, 5, 6 + i], [IGNORE, IGNORE, 4, 5, 6 + i], "qa") for i in range(8)]
     weights = {}
     for checkpointing in (False, True):
         torch.manual_seed(0)
         params = LoraTrainingParams(max_steps=3, batch_size=4, rank=2, alpha=4, dropout=0.1, seed=0,
                                     gradient_checkpointing=checkpointing, activation_memory_mb=0)  # every layer
-        model, _ = train_lora(_tiny_model(), tokenizer, examples, params)
+        model, _ = train_lora(tiny_llama(seed=None), TINY_TOKENIZER, TINY_QA_EXAMPLES, params)
         weights[checkpointing] = [p.detach().clone() for n, p in model.named_parameters() if "lora_" in n]
     assert all(torch.equal(a, b) for a, b in zip(weights[False], weights[True]))
 
     torch.manual_seed(1)
-    model = _tiny_model()
+    model = tiny_llama(seed=None)
     ids = torch.tensor([[2, 3, 4, 5, 6], [2, 7, 8, 0, 0]])
     mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]])
     labels = torch.tensor([[IGNORE, IGNORE, 4, 5, 6], [IGNORE, 7, 8, IGNORE, IGNORE]])

@@ -108,18 +108,20 @@ def lora_config(params: LoraTrainingParams):
                       target_modules=params.target_modules, task_type="CAUSAL_LM")
 
 
-def model_identity(backend: Backend) -> dict[str, Any]:
+def model_identity(backend: Backend, *, mixed_precision: bool = True) -> dict[str, Any]:
     """Base model identity for artifact keys: weights, never an adapter already applied, nor the
     engine that answers (training is the same torch loop on the same weights under hf and vllm,
     so an adapter trained under one is reused by the other); and how training draws (precision,
-    the adapters' products, dropout masks), so an adapter trained otherwise is not taken for this one."""
+    the adapters' products, dropout masks), so an adapter trained otherwise is not taken for this one.
+    `mixed_precision`: whether the trainer runs the adapters' products in the training precision
+    (this loop, `mixed_precision.py`) or leaves peft's fp32 products."""
     from advisor.training.gap_dropout import trains_with_gap_dropout
 
     identity = dict(backend.unwrap().identity())
     identity.pop("adapter", None)
     identity.pop("engine", None)
     identity["train_dtype"] = training_dtype_name(backend)
-    identity["adapter_products"] = identity["train_dtype"]  # bf16 under autocast (mixed_precision.py)
+    identity["adapter_products"] = identity["train_dtype"] if mixed_precision else "float32"
     device = getattr(backend.unwrap(), "device", "cpu")
     identity["dropout_masks"] = "gaps" if trains_with_gap_dropout(device) else "torch"
     return identity
@@ -149,7 +151,8 @@ class TrainStats:
                 "train_tokens": self.tokens,
                 "train_loss_first": _round(first), "train_loss_last": _round(last), "loss_window_steps": k,
                 "train_seconds": round(self.seconds, 2), "examples": self.examples,
-                "layers_keeping_activations": [min(self.kept_layers), max(self.kept_layers)] if self.kept_layers else None}
+                "layers_keeping_activations": ([min(self.kept_layers), max(self.kept_layers)]
+                                               if self.kept_layers else None)}
 
 
 def _round(value: float | None) -> float | None:
