@@ -389,3 +389,30 @@ def test_adapters_and_training_start_from_an_in_memory_copy_equal_to_a_fresh_loa
     assert not torch.equal(adapted.model.model.layers[0].self_attn.q_proj.weight,
                            backend.model.model.layers[0].self_attn.q_proj.weight)  # the adapter did change it
     assert adapted.copy_of_base_model() is None  # its weights are no longer the base model's
+
+
+@pytest.mark.parametrize("flags, capability, onednn_isa, expected", [
+    ("fpu avx2 avx512f avx512_bf16", "AVX512", None, True),
+    ("fpu avx2 amx_bf16 amx_tile", "AVX512", "ALL", True),
+    ("fpu avx2 avx512f", "AVX512", None, False),  # no bf16 instructions
+    ("fpu avx2 avx512f avx512_bf16", "AVX2", None, False),  # ATEN_CPU_CAPABILITY=avx2
+    ("fpu avx2 avx512f avx512_bf16", "AVX512", "avx2", False),  # ONEDNN_MAX_CPU_ISA=AVX2
+    ("fpu avx2 avx512f avx512_bf16", "AVX512", "AVX512_CORE", False),  # oneDNN held below its bf16 ISA
+    ("fpu avx2 avx512f avx512_bf16", "AVX512", "AVX512_CORE_BF16", True),
+])
+def test_auto_dtype_sees_instruction_set_caps_as_well_as_cpu_flags(flags, capability, onednn_isa, expected):
+    """`--dtype auto` picks bf16 only where bf16 runs natively: a bf16 CPU made to run as an AVX2 one
+    (benchmarks/avx2.py) must get fp32, as an AVX2 machine does."""
+    from advisor.backends.hf import native_bf16
+
+    assert native_bf16(flags, capability, onednn_isa) is expected
+
+
+def test_auto_dtype_is_fp32_when_torch_runs_as_avx2(monkeypatch):
+    import torch
+
+    from advisor.backends.hf import resolve_dtype
+
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    assert resolve_dtype("auto", "cpu") == torch.float32
+    assert resolve_dtype("bf16", "cpu") == torch.bfloat16  # asked for by name, still given

@@ -26,23 +26,43 @@ def default_device() -> str:
 
 def resolve_dtype(dtype: str, device: str):
     """`auto` means bf16 where the hardware does bf16 well (any CUDA GPU, a CPU with AVX512-BF16
-    or AMX), fp32 elsewhere."""
+    or AMX that torch and oneDNN may use), fp32 elsewhere."""
     import torch
 
     if dtype == "auto":
         if device.startswith("cuda"):
             return torch.bfloat16
-        return torch.bfloat16 if _cpu_flags_bf16() else torch.float32
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
     return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp32": torch.float32,
             "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16}[dtype]
 
 
-def _cpu_flags_bf16() -> bool:
+# oneDNN instruction-set caps (ONEDNN_MAX_CPU_ISA) under which its matrix multiplies have no bf16 instructions
+ONEDNN_ISAS_WITHOUT_BF16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+
+
+def cpu_has_native_bf16() -> bool:
+    """This machine's answer to `native_bf16`."""
+    import torch
+
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return native_bf16(flags, torch.backends.cpu.get_cpu_capability(), os.environ.get("ONEDNN_MAX_CPU_ISA"))
+
+
+def native_bf16(cpu_flags: str, torch_capability: str, onednn_isa: str | None) -> bool:
+    """The CPU's flags name bf16 instructions, and neither torch's kernels (`ATEN_CPU_CAPABILITY`,
+    seen in torch's capability) nor oneDNN's (`ONEDNN_MAX_CPU_ISA`) are held below them. Those
+    variables (with `MKL_ENABLE_INSTRUCTIONS`) make a bf16 machine run as an AVX2 one
+    (`benchmarks/avx2.py`); there bf16 is emulated, far slower than fp32, so `auto` must see the cap."""
+    flags = set(cpu_flags.split())
+    if not flags & {"avx512_bf16", "amx_bf16"}:
+        return False
+    if not torch_capability.upper().startswith(("AVX512", "AMX")):
+        return False
+    return (onednn_isa or "ALL").upper() not in ONEDNN_ISAS_WITHOUT_BF16
 
 
 def eos_token_ids(tokenizer, configured: int | list[int] | None) -> set[int]:
