@@ -10,9 +10,9 @@ MKL's (`MKL_ENABLE_INSTRUCTIONS`), all at AVX2, so bf16 has no instructions of i
 `--dtype auto` picks fp32, as on an AVX2 machine. It first prints what the cap did: torch's CPU
 capability and a 2048x2048 fp32 matrix multiply's GFLOPS, capped and not, side by side. The same
 cores and memory remain, so this is an estimate of an AVX2 machine, not one: clocks, caches and
-memory differ from one CPU to the next. On two EPYC cores with `avx512_bf16`, the cap took the
-fp32 matrix multiply from 285 to 137 GFLOPS; the AVX2 machine of the README's main figures ran
-its prompt pass at about 125.
+memory differ from one CPU to the next. On two cores of an Intel Xeon with AMX, the cap took
+the fp32 matrix multiply from 257-285 to 137-145 GFLOPS; the AVX2 machine of the README's main
+figures ran its prompt pass at about 125.
 """
 
 from __future__ import annotations
