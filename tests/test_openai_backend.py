@@ -184,13 +184,36 @@ def default_gguf() -> Path:
     return path
 
 
+# llama.cpp's server with its weights in plain CPU buffers. By default it puts them in "extra" buffer
+# types where the CPU has them, and on an Intel Xeon with AMX that path (`ggml_backend_amx_mul_mat`)
+# stopped the server with an illegal instruction (`tilezero`) at the first request, although
+# AMX itself works there (torch's bf16 runs on it). The bindings expose no option for this, so the
+# default model parameters are wrapped before the server loads the model.
+LLAMA_SERVER_PLAIN_BUFFERS = """
+import runpy
+import llama_cpp.llama_cpp as bindings
+
+default_params = bindings.llama_model_default_params
+
+
+def plain_buffers():
+    params = default_params()
+    params.use_extra_bufts = False
+    return params
+
+
+bindings.llama_model_default_params = plain_buffers
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
+
+
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     assert importlib.util.find_spec("llama_cpp") is not None, "pip install 'dsmr-advisor[test]' (llama-cpp-python[server])"
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     log = tmp_path_factory.mktemp("llama") / "server.log"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(default_gguf()), "--host", "127.0.0.1",
+    command = [sys.executable, "-c", LLAMA_SERVER_PLAIN_BUFFERS, "--model", str(default_gguf()), "--host", "127.0.0.1",
                "--port", str(port), "--n_ctx", "2048", "--chat_format", "chatml", "--model_alias", "smollm2-135m"]
     with server_process(command, f"{url}/models", log, timeout=120):
         yield url
