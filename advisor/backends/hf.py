@@ -148,8 +148,10 @@ class HFBackend(Backend):
         else:
             self.adapter_hash = None
         from advisor.backends.decode_attention import use_packed_decode_attention
+        from advisor.backends.output_layer import use_contiguous_output_input
 
         use_packed_decode_attention(model)
+        use_contiguous_output_input(model)
         self.model = model.to(self.device).eval()
         self._torch = torch
 
